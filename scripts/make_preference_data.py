@@ -178,6 +178,9 @@ class Gen:
             qs.append((kind, self.fmt("Does {A} expect to find the {obj} {in2} {loc2}?", **kw), "yes",
                        self.fmt(how + ", so {a_sub} knows it is {in2} {loc2}.", **kw),
                        self.fmt("{A} does not know it was moved, so {a_sub} expects it {in1} {loc1}.", **kw)))
+            qs.append((kind, self.fmt("Does {A} think the {obj} is still {in1} {loc1}?", **kw), "no",
+                       self.fmt(how + ", so {a_sub} knows it is {in2} {loc2} now.", **kw),
+                       self.fmt("{A} never learned about the move.", **kw)))
             qs.append((kind, self.fmt("Where will {A} look for the {obj} first?", **kw), None,
                        self.fmt("{In2} {loc2}, because " + how + ".", **kw),
                        self.fmt("{In1} {loc1}, where {a_sub} left it.", **kw)))
@@ -241,6 +244,9 @@ class Gen:
             qs.append(("true_belief", self.fmt("Does {A} think the {c} holds {now}?", **kw), "yes",
                        self.fmt("{B} showed {A} the {now} inside, so {a_sub} knows.", **kw),
                        self.fmt("A {c} holds {usual}, so {A} expects {usual}.", **kw)))
+            qs.append(("true_belief", self.fmt("Does {A} expect to find {usual} in the {c}?", **kw), "no",
+                       self.fmt("{A} saw that {B} filled it with {now}.", **kw),
+                       self.fmt("A {c} usually holds {usual}.", **kw)))
             qs.append(("second_order", self.fmt("Does {B} think that {A} knows what is in the {c}?", **kw), "yes",
                        self.fmt("{B} showed {A} the contents, so {B} knows that {A} knows.", **kw),
                        self.fmt("{B} thinks {A} expects {usual}.", **kw)))
@@ -264,6 +270,9 @@ class Gen:
                               **kw)
         qs = []
         if variant == "unseen":
+            qs.append(("false_belief", self.fmt("Does {A} know that the {thing} is {after} now?", **kw), "no",
+                       self.fmt("{A} was away when it changed, so {a_sub} thinks it is still {before}.", **kw),
+                       self.fmt("{A} knows what happened while {a_sub} was away.", **kw)))
             qs.append(("false_belief", self.fmt("Does {A} believe the {thing} is still {before}?", **kw), "yes",
                        self.fmt("{A} was away and nobody told {a_obj}, so {a_sub} still thinks it is {before}.",
                                 a_obj="her" if A["sub"] == "she" else "him", **kw),
@@ -278,6 +287,8 @@ class Gen:
         qs.append(("factual", self.fmt("Is the {thing} {before} now?", **kw), "no",
                    self.fmt("Later that day, {how}, so it is {after}.", how=how, **kw),
                    self.fmt("It is still {before}.", **kw)))
+        qs.append(("factual", self.fmt("Is the {thing} {after} now?", **kw), "yes",
+                   self.fmt("Later that day, {how}.", how=how), self.fmt("It is still {before}.", **kw)))
         return story, qs, kw
 
     def changed_plan(self):
@@ -297,6 +308,9 @@ class Gen:
                        self.fmt("At {p1}. {C} forgot to tell {a_obj} about the change.",
                                 a_obj="her" if A["sub"] == "she" else "him", **kw),
                        self.fmt("At {p2}.", **kw)))
+            qs.append(("false_belief", self.fmt("Will {A} go to {p2}?", **kw), "no",
+                       self.fmt("{A} never heard about the change, so {a_sub} will go to {p1}.", **kw),
+                       self.fmt("{A} knows the meeting moved to {p2}.", **kw)))
             qs.append(("second_order", self.fmt("Does {B} think that {A} knows about the new place?", **kw), "yes",
                        self.fmt("{B} asked {C} to tell {A} and does not know that {C} forgot.", **kw),
                        self.fmt("{B} knows the message never reached {A}.", **kw)))
@@ -308,6 +322,8 @@ class Gen:
             qs.append(("second_order", self.fmt("Does {B} think that {A} knows about the new place?", **kw), "yes",
                        self.fmt("{B} asked {C} to pass the message on, so {B} expects {A} to know.", **kw),
                        self.fmt("{B} has no reason to think {A} heard about it.", **kw)))
+        qs.append(("factual", self.fmt("Is the meeting still at {p1}?", **kw), "no",
+                   self.fmt("{B} changed the plan to {p2}.", **kw), self.fmt("Nothing changed.", **kw)))
         qs.append(("factual", self.fmt("Where will the meeting take place?", **kw), None,
                    self.fmt("At {p2}. {B} changed the plan.", **kw), self.fmt("At {p1}.", **kw)))
         return story, qs, kw
@@ -334,6 +350,8 @@ class Gen:
             qs.append(("true_belief", self.fmt("Does {A} think the {shop} is open today?", **kw), "yes",
                        self.fmt("{A} checked the website and saw it is open.", **kw),
                        self.fmt("{B} said it was closed, so {A} thinks it is closed.", **kw)))
+        qs.append(("factual", self.fmt("Is the {shop} closed today?", **kw), "no",
+                   self.fmt("It was open as usual; {B} was wrong.", **kw), self.fmt("{B} said it was closed.", **kw)))
         qs.append(("factual", self.fmt("Is the {shop} open today?", **kw), "yes",
                    self.fmt("The story says it was open as usual.", **kw),
                    self.fmt("{B} said it was closed.", **kw)))
@@ -416,7 +434,7 @@ def generate(n_train: int, n_eval: int, seed: int) -> tuple[list[dict], list[dic
     stories, seen = [], set()
     target = n_train + n_eval
     attempts = 0
-    while sum(len(s["items"]) for s in stories) < target * 1.02 and attempts < target * 50:
+    while sum(len(s["items"]) for s in stories) < target * 1.35 and attempts < target * 50:
         attempts += 1
         family = FAMILIES[len(stories) % len(FAMILIES)]
         story, qs, kw = getattr(gen, family)()
@@ -438,6 +456,15 @@ def generate(n_train: int, n_eval: int, seed: int) -> tuple[list[dict], list[dic
         if items:
             seen.add(story)
             stories.append(dict(story=story, items=items))
+    # balance yes and no answers (the report measured a yes-/no-bias): drop random surplus items
+    yes_no = [(i, j) for i, s in enumerate(stories) for j, it in enumerate(s["items"]) if it["yes_no"]]
+    n_yes = sum(stories[i]["items"][j]["yes_no"] == "yes" for i, j in yes_no)
+    surplus_kind = "yes" if n_yes > len(yes_no) - n_yes else "no"
+    surplus = [(i, j) for i, j in yes_no if stories[i]["items"][j]["yes_no"] == surplus_kind]
+    drop = set(rng.sample(surplus, abs(2 * n_yes - len(yes_no))))
+    for i, s in enumerate(stories):
+        s["items"] = [it for j, it in enumerate(s["items"]) if (i, j) not in drop]
+    stories = [s for s in stories if s["items"]]
     # split by story: every question about one story lands on the same side
     rng.shuffle(stories)
     splits = {"eval": [], "train": []}
