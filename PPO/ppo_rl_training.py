@@ -1,0 +1,24 @@
+#!/usr/bin/env python
+"""PPO chain, step 3: PPO (trl.experimental.ppo.PPOTrainer) of the merged SFT model against the merged reward model.
+
+Policy = merged SFT + LoRA; reference = the policy with its adapter switched off; critic = the reward model with
+its own LoRA; prints the mean reward and the KL to the reference.
+
+    python PPO/ppo_rl_training.py --model_name runs/ppo_sft_merged --reward_model_name runs/ppo_rm_merged
+    python merge_peft_adapter.py --adapter_model_name runs/ppo/final_checkpoint \\
+        --base_model_name runs/ppo_sft_merged --output_name runs/ppo_merged
+
+See docs/finetuning.md.
+"""
+
+from tomlab.errors import cli_main
+from tomlab.finetune import main
+
+
+@cli_main
+def run(argv=None):
+    return main("ppo", __doc__, output_dir="runs/ppo", argv=argv)
+
+
+if __name__ == "__main__":
+    run()
