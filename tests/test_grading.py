@@ -94,3 +94,76 @@ def test_question_parsing_is_generic():
     assert p.verb == "see" and p.content == ("fish",)
     p = parse_question("When the CEO comes to work, do they discover that all of the windows are cleaned?")
     assert p.verb == "discover" and "all" in p.content and "windows" in p.content
+
+
+# ---- a scenario the grader has never seen: everything comes from its question and context
+CAKE = Item(99, "When Tom comes back, does he think the cake is in the oven?", "yes",
+            "Tom put the cake in the oven and went to the shop. While he was away, Lea took the cake out and put "
+            "it on the table.")
+
+
+@pytest.mark.parametrize("output,verdict", [
+    ("Tom thinks the cake is in the oven.", "yes"),
+    ("He believes the cake is still in the oven because he did not see Lea take it out.", "yes"),
+    ("Tom does not think the cake is in the oven.", "no"),
+    ("Tom thinks the cake is on the table.", "no"),  # substituted location: an implied no
+    ("Tom knows that Lea put the cake on the table.", "no"),  # knowing the cake moved implies no
+    ("Lea thinks the cake is in the oven.", "none"),  # someone else's belief
+    ("Therefore, Tom wouldn't think that the cake is in the oven.", "no"),
+    ("Tom is not sure whether the cake is in the oven.", "none"),
+])
+def test_unseen_scenario(grader, output, verdict):
+    assert grader.grade(output, CAKE).verdict == verdict
+
+
+def test_contradicting_conclusion_is_not_an_answer(grader):
+    out = "Yes, two hikers got to the cabin first. Therefore, when Sally and Greg arrive, they would not find their " \
+          "cabin unoccupied."
+    assert grader.grade(out, CABIN).verdict == "no"  # the restated conclusion, not the bare word
+    out = ("1. Pam assumes her tulips have bloomed.\n2. The office tulips have not flowered.\n\n"
+           "Therefore, Pam does not assume her tulips have bloomed.")
+    g = grader.grade(out, PAM)
+    assert (g.label, g.behaviour) == ("inconclusive", "multiple answers / hedging")  # the steps say the opposite
+
+
+def test_explicit_answer_wins_over_reasoning(grader):
+    out = ("When Pam is driving home, she assumes that her tulips have bloomed because it was warm. However, she was "
+           "at work all day. So, the answer is: No, she doesn't assume her tulips have bloomed.")
+    assert grader.grade(out, PAM).verdict == "no"
+
+
+def test_example_then_real_answer(grader):
+    out = ("The answer to the first scenario is No, Anne does not think the blue dish contains spaghetti.\n\n"
+           "The answer to the third scenario is Yes, Jeff believes he is wearing a white shirt.")
+    g = grader.grade(out, JEFF, cot=True)
+    assert (g.verdict, g.label) == ("yes", "correct") and "example_repetition" in g.flags
+
+
+def test_labelled_example_block_then_echo_of_the_scenario(grader):
+    out = ("Scenario: The girls left ice cream in the freezer before they went to sleep. Over night the power to the "
+           "kitchen was cut and the ice cream melted. Question: When they get up, do the girls believe the ice cream "
+           "is melted? Answer: No, the girls don't believe the ice cream is melted.\n\n"
+           "Scenario: " + JEFF.context + " Question: " + JEFF.question + " Answer: Yes, he believes he is wearing a "
+           "white shirt.")
+    g = grader.grade(out, JEFF, cot=True)
+    assert g.verdict == "yes" and "example_repetition" in g.flags
+
+
+def test_prompt_echo_without_answer_is_rambling(grader):
+    out = ("Scenario: " + PAM.context + " Question: " + PAM.question + " Answer: \n\nScenario: " + PAM.context)
+    g = grader.grade(out, PAM)
+    assert (g.verdict, g.behaviour) == ("none", "task deviation / rambling")
+
+
+def test_truncated_and_finish_reason_flags(grader):
+    assert "truncated" in grader.grade("Yes, she assumes her tulips have", PAM).flags
+    assert "truncated" not in grader.grade("No.", PAM, finish_reason="eos").flags
+    assert "truncated" in grader.grade("No.", PAM, finish_reason="length").flags
+    assert grader.grade("No.", PAM, finish_reason="eos").verdict == "no"
+
+
+def test_wrong_conclusion_behaviour(grader):
+    g = grader.grade("Yes, Pam assumes her tulips have bloomed.", PAM)
+    assert (g.verdict, g.label, g.behaviour) == ("yes", "incorrect", "wrong conclusion")
+    g = grader.grade("No, Pam doesn't assume her tulips have bloomed.", PAM)
+    assert (g.label, g.behaviour) == ("correct", "clear answer")

@@ -96,24 +96,36 @@ _COMMON_VERBS = _BELIEF | _PERCEIVE | {
 }
 
 
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+_CONTRACTIONS = [
+    (re.compile(r"\bcan't\b", re.I), "can not"),
+    (re.compile(r"\bcannot\b", re.I), "can not"),
+    (re.compile(r"\bwon't\b", re.I), "will not"),
+    (re.compile(r"\bshan't\b", re.I), "shall not"),
+    (re.compile(r"n't\b", re.I), " not"),
+]
+
+
 def normalize_text(text: str) -> str:
     """Typographic quotes to ASCII, contractions spelled out (``doesn't`` -> ``does not``)."""
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    text = re.sub(r"\bcan't\b", "can not", text, flags=re.I)
-    text = re.sub(r"\bcannot\b", "can not", text, flags=re.I)
-    text = re.sub(r"\bwon't\b", "will not", text, flags=re.I)
-    text = re.sub(r"\bshan't\b", "shall not", text, flags=re.I)
-    text = re.sub(r"n't\b", " not", text, flags=re.I)
+    text = text.translate(_QUOTES)
+    if "'" in text or "annot" in text:
+        for rx, rep in _CONTRACTIONS:
+            text = rx.sub(rep, text)
     return text
 
 
 _TOKEN_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*|\d+(?:[-:.]\d+)*")
 
 
+_POSS_RE = re.compile(r"'s\b")
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens of normalized text (possessive 's dropped, numbers like 5-3 kept)."""
-    text = re.sub(r"'s\b", "", text)
-    return [t.lower() for t in _TOKEN_RE.findall(text)]
+    if "'" in text:
+        text = _POSS_RE.sub("", text)
+    return _TOKEN_RE.findall(text.lower())
 
 
 def _noun_norm(w: str) -> str:
@@ -245,11 +257,12 @@ def parse_question(question: str) -> Proposition:
 # --------------------------------------------------------------------------------- clause matching
 
 _CLAUSE_SPLIT = re.compile(
-    r"\s*(?:;|:|\bbut\b|\bbecause\b|\bsince\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bwhile\b"
-    r"|,\s*which\b|,\s*so\b|\bso that\b|\binstead of\b|\brather than\b|,\s*not\b|\bunless\b|\buntil\b"
-    r"|\bthat is why\b|\bas a result\b|\btherefore\b|\bthus\b|\bhence\b|\bas if\b.*$|\bas though\b.*$)\s*",
+    r";|:|,\s*(?:which|so|not)\b|\b(?:but|because|since|although|though|however|whereas|while|so that|instead of"
+    r"|rather than|unless|until|that is why|as a result|therefore|thus|hence)\b",
     re.I,
 )
+# "as if he had caught a big fish": what follows is counterfactual and states nothing.
+_COUNTERFACTUAL = re.compile(r"\bas (?:if|though)\b.*$", re.I)
 
 
 @dataclass
@@ -454,7 +467,8 @@ def is_context_echo(clause_toks: list, context_grams: frozenset, names: frozense
 
 
 def _clauses(sentence: str) -> list[str]:
-    return [c for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()]
+    sentence = _COUNTERFACTUAL.sub("", sentence)
+    return [c.strip() for c in _CLAUSE_SPLIT.split(sentence) if c and c.strip()]
 
 
 # ------------------------------------------------------------------------------------ extraction
@@ -686,20 +700,28 @@ class Grader:
         return SentenceReading(sent, tier, polarity, strength, hedged=hedged, evasion=evasion,
                                hedge_phrase=hedge_phrase)
 
-    def grade(self, output: str, item: Item, cot: bool = False, finish_reason: str | None = None) -> Grade:
-        cleaned = clean_output(output)
+    @functools.lru_cache(maxsize=1024)
+    def _item_setup(self, item: Item, cot: bool):
+        """Everything derived from a scenario (computed once per scenario and prompting kind)."""
         examples = self.examples if cot else ()
-        ext = extract_answer(cleaned.text, item.context, item.question, examples)
         prop = parse_question(item.question)
         ctx_toks = tokens(normalize_text(item.context))
         ctx_words = frozenset(ctx_toks)
         names = scenario_names(item.context, item.question)
         ctx_grams = frozenset(_ngrams(_echo_norm(ctx_toks, names)))
-        other_names = names - subject_names(prop, names) if subject_names(prop, names) else frozenset()
+        subj = subject_names(prop, names)
+        other_names = names - subj if subj else frozenset()
         scen_words = frozenset(tokens(normalize_text(item.context + " " + item.question)))
         ex_words = frozenset(
             t for e in examples for t in tokens(normalize_text(e.context + " " + e.question)) if t not in _STOP
         ) - scen_words
+        return prop, ctx_words, ctx_grams, names, other_names, scen_words, ex_words
+
+    def grade(self, output: str, item: Item, cot: bool = False, finish_reason: str | None = None) -> Grade:
+        cleaned = clean_output(output)
+        examples = self.examples if cot else ()
+        ext = extract_answer(cleaned.text, item.context, item.question, examples)
+        prop, ctx_words, ctx_grams, names, other_names, scen_words, ex_words = self._item_setup(item, bool(examples))
         flags = []
         if cleaned.debris:
             flags.append("debris")

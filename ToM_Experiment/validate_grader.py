@@ -1,0 +1,67 @@
+#!/usr/bin/env python
+"""Fidelity of the automatic grader against the human graders' per-scenario correct counts.
+
+  python ToM_Experiment/validate_grader.py ../shared/reference/original_answers \
+      --human ../shared/reference/human_correct_counts.csv --holdout LLaMa2 --out results/grading
+
+Prints, per model x prompting cell, the automatic and human accuracy, their difference and the Pearson r of
+the 16 per-scenario counts; then mean |accuracy difference| and pooled Pearson r for the held-out models
+(never used to develop the rules), the development models and all cells.  Writes validation.json/.md/.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from tomlab.errors import ToMLabError, cli_main
+from tomlab.grading import grade_answer_file, Grader, collect_answer_files, cot_items, scenario_items
+from tomlab.grading_validation import compare, validation_markdown, validation_summary, write_validation
+from tomlab.report import read_human_counts
+from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
+
+REF = REPO_ROOT.parent / "shared" / "reference"
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="*", type=Path, default=[REF / "original_answers"],
+                    help="answer files or folders (default: %(default)s)")
+    ap.add_argument("--human", type=Path, default=REF / "human_correct_counts.csv",
+                    help="CSV: model, prompting, s1..s16 human correct counts (default: %(default)s)")
+    ap.add_argument("--holdout", nargs="*", default=["LLaMa2"],
+                    help="models the grader was not developed on (default: %(default)s)")
+    ap.add_argument("--scenarios", type=Path, default=DEFAULT_SCENARIOS)
+    ap.add_argument("--cot-examples", type=Path, default=DEFAULT_COT_EXAMPLES)
+    ap.add_argument("--out", type=Path, help="write validation.json, validation.md and validation.png here")
+    return ap.parse_args(argv)
+
+
+@cli_main
+def main(argv=None):
+    args = parse_args(argv)
+    human = read_human_counts(args.human)
+    files = collect_answer_files(args.paths)
+    items, grader = scenario_items(args.scenarios), Grader(cot_items(args.cot_examples))
+    t0 = time.perf_counter()
+    graded = [grade_answer_file(p, items, grader) for p in files]
+    seconds = time.perf_counter() - t0
+    cells = compare(graded, human, args.holdout)
+    if not cells:
+        raise ToMLabError(f"none of the graded files matches a model/prompting row of {args.human}")
+    summary = validation_summary(cells, seconds, [str(p) for p in args.paths])
+    command = "python ToM_Experiment/validate_grader.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    print(validation_markdown(summary, command))
+    n = sum(g.n for g in graded)
+    print(f"graded {n} answers in {len(graded)} files in {seconds:.2f} s ({1000 * seconds / max(1, n):.2f} ms/answer)")
+    if args.out:
+        for p in write_validation(summary, cells, args.out, command):
+            print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Fidelity of the automatic grader against human per-scenario correct counts.
+
+Figures per model x prompting cell: automatic and human accuracy, their difference, Pearson r of the 16
+per-scenario counts.  Per group of cells (held-out models, development models, all): mean absolute accuracy
+difference and the pooled Pearson r of all per-scenario counts (the goal: <= 0.03 and >= 0.95 on models the
+grader was not developed on).  Only automatic labels are compared -- human-label overrides are ignored here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .grading import GRADER_VERSION, PROMPTINGS, GradedFile
+from .io import atomic_write_json, atomic_write_text
+from .report import _plt, _save, model_key
+from .stats import pearson
+
+GOAL_MAE = 0.03
+GOAL_R = 0.95
+
+
+@dataclass
+class CellFidelity:
+    model: str
+    prompting: str
+    n: int
+    auto: dict  # scenario -> automatic correct count
+    human: dict  # scenario -> human correct count
+    group: str  # "held-out" / "development"
+
+    @property
+    def auto_acc(self) -> float:
+        return sum(self.auto.values()) / self.n
+
+    @property
+    def human_acc(self) -> float:
+        return sum(self.human.values()) / self.n
+
+    @property
+    def diff(self) -> float:
+        return self.auto_acc - self.human_acc
+
+    @property
+    def r(self) -> float:
+        s = sorted(self.human)
+        return pearson([self.auto.get(k, 0) for k in s], [self.human[k] for k in s])
+
+    def as_dict(self) -> dict:
+        r = self.r
+        return {"model": self.model, "prompting": self.prompting, "group": self.group, "n": self.n,
+                "auto_accuracy": round(self.auto_acc, 4), "human_accuracy": round(self.human_acc, 4),
+                "difference": round(self.diff, 4), "pearson_r": None if math.isnan(r) else round(r, 4),
+                "auto_per_scenario": {str(k): v for k, v in sorted(self.auto.items())},
+                "human_per_scenario": {str(k): v for k, v in sorted(self.human.items())}}
+
+
+def _auto_counts(g: GradedFile) -> dict:
+    out: dict = {}
+    for a in g.answers:
+        out.setdefault(a.scenario, 0)
+        if a.auto_label == "correct":
+            out[a.scenario] += 1
+    return out
+
+
+def compare(graded: Sequence[GradedFile], human: dict, holdout: Sequence[str] = ()) -> list[CellFidelity]:
+    """Cells present both in the graded files and in the human counts ({(model key, prompting): {sid: n}})."""
+    hold = {model_key(m) for m in holdout}
+    out = []
+    for g in graded:
+        key = (model_key(g.model), g.prompting)
+        if key not in human:
+            continue
+        out.append(CellFidelity(g.model, g.prompting, g.n, _auto_counts(g), human[key],
+                                "held-out" if key[0] in hold else "development"))
+    order = {p: i for i, p in enumerate(PROMPTINGS)}
+    return sorted(out, key=lambda c: (c.group == "held-out", c.model, order.get(c.prompting, 9)))
+
+
+def group_summary(cells: Sequence[CellFidelity]) -> dict:
+    if not cells:
+        return {"cells": 0}
+    auto = [c.auto.get(s, 0) for c in cells for s in sorted(c.human)]
+    hum = [c.human[s] for c in cells for s in sorted(c.human)]
+    rs = [c.r for c in cells if not math.isnan(c.r)]
+    mae = sum(abs(c.diff) for c in cells) / len(cells)
+    r = pearson(auto, hum)
+    return {"cells": len(cells), "models": sorted({c.model for c in cells}),
+            "mean_abs_accuracy_difference": round(mae, 4), "max_abs_accuracy_difference": round(max(abs(c.diff) for c in cells), 4),
+            "mean_signed_accuracy_difference": round(sum(c.diff for c in cells) / len(cells), 4),
+            "pooled_pearson_r": None if math.isnan(r) else round(r, 4),
+            "mean_cell_pearson_r": round(sum(rs) / len(rs), 4) if rs else None,
+            "meets_goal": bool(mae <= GOAL_MAE and not math.isnan(r) and r >= GOAL_R)}
+
+
+def validation_summary(cells: Sequence[CellFidelity], seconds: float | None = None, sources=()) -> dict:
+    return {
+        "grader_version": GRADER_VERSION,
+        "goal": {"mean_abs_accuracy_difference_max": GOAL_MAE, "pooled_pearson_r_min": GOAL_R},
+        "held_out": group_summary([c for c in cells if c.group == "held-out"]),
+        "development": group_summary([c for c in cells if c.group == "development"]),
+        "all": group_summary(cells),
+        "cells": [c.as_dict() for c in cells],
+        "grading_seconds": None if seconds is None else round(seconds, 3),
+        "answers": sum(c.n for c in cells),
+        "sources": list(sources),
+    }
+
+
+def validation_markdown(summary: dict, command: str = "") -> str:
+    def grp(name, g):
+        if not g.get("cells"):
+            return f"| {name} | 0 | | | | |"
+        return (f"| {name} ({', '.join(g['models'])}) | {g['cells']} | {g['mean_abs_accuracy_difference']:.4f} | "
+                f"{g['pooled_pearson_r']:.4f} | {g['mean_cell_pearson_r']:.3f} | "
+                f"{'yes' if g['meets_goal'] else 'no'} |")
+
+    lines = ["# Automatic grader vs human graders", ""]
+    if command:
+        lines += ["Generated by:", "", "```", command, "```", ""]
+    lines += [f"Grader version {summary['grader_version']}; {summary['answers']} answers graded in "
+              f"{summary['grading_seconds']} s. Goal: mean |accuracy difference| <= {GOAL_MAE} and pooled "
+              f"Pearson r of the per-scenario counts >= {GOAL_R} on models the grader was not developed on.", "",
+              "| Cells | n | mean abs. acc. diff | pooled r | mean per-cell r | goal met |",
+              "|:--|--:|--:|--:|--:|:-:|",
+              grp("held-out", summary["held_out"]), grp("development", summary["development"]),
+              grp("all", summary["all"]), "",
+              "## Per cell", "",
+              "| Model | Prompting | group | auto acc. | human acc. | diff | r (16 scenarios) | per-scenario auto - human |",
+              "|:--|:--|:--|--:|--:|--:|--:|:--|"]
+    for c in summary["cells"]:
+        d = " ".join(
+            (f"{c['auto_per_scenario'].get(s, 0) - h:+d}" if c['auto_per_scenario'].get(s, 0) != h else ".")
+            for s, h in c["human_per_scenario"].items())
+        r = "n/a" if c["pearson_r"] is None else f"{c['pearson_r']:.3f}"
+        lines.append(f"| {c['model']} | {c['prompting']} | {c['group']} | {c['auto_accuracy']:.3f} | "
+                     f"{c['human_accuracy']:.3f} | {c['difference']:+.3f} | {r} | `{d}` |")
+    return "\n".join(lines) + "\n"
+
+
+def figure_validation(cells: Sequence[CellFidelity], path: Path) -> None:
+    plt = _plt()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1, 1.35]})
+    ax = axes[0]
+    markers = {"Base": "o", "SbS": "s", "CoT": "^", "SbS+CoT": "D"}
+    models = sorted({c.model for c in cells})
+    colours = dict(zip(models, ["#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#6d4c41"]))
+    for c in cells:
+        s = sorted(c.human)
+        ax.scatter([c.human[k] for k in s], [c.auto.get(k, 0) for k in s], s=18, alpha=0.6,
+                   marker=markers.get(c.prompting, "o"), color=colours[c.model])
+    mx = max([max(c.human.values()) for c in cells] + [20])
+    ax.plot([0, mx], [0, mx], color="#9e9e9e", lw=1, ls="--", zorder=0)
+    ax.set_xlabel("human graders")
+    ax.set_ylabel("automatic grader")
+    ax.set_title("Correct answers per scenario\n(one point per scenario and condition)", fontsize=10)
+    ax.set_aspect("equal")
+    handles = [Line2D([], [], color=colours[m], marker="o", ls="none", label=m.replace("_", " ")) for m in models]
+    handles += [Line2D([], [], color="#616161", marker=mk, ls="none", label=p) for p, mk in markers.items()]
+    ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper left")
+    ax = axes[1]
+    xs = list(range(len(cells)))
+    ax.bar([x - 0.2 for x in xs], [c.human_acc for c in cells], 0.4, color="#9e9e9e")
+    ax.bar([x + 0.2 for x in xs], [c.auto_acc for c in cells], 0.4,
+           color=["#1e88e5" if c.group == "development" else "#e53935" for c in cells])
+    for x, c in zip(xs, cells):
+        ax.text(x + 0.2, c.auto_acc + 0.01, f"{round(c.diff, 2) + 0.0:+.2f}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{c.model.replace('_', ' ')} · {c.prompting}" for c in cells], rotation=55, ha="right",
+                       fontsize=8)
+    ax.set_ylim(0, 0.8)
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy per condition (label: automatic - human)", fontsize=10)
+    ax.legend(handles=[Patch(color="#9e9e9e", label="human"), Patch(color="#1e88e5", label="automatic, development"),
+                       Patch(color="#e53935", label="automatic, held-out")], fontsize=8, frameon=False, ncol=3,
+              loc="upper center")
+    ax.grid(axis="y", color="#e0e0e0")
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def write_validation(summary: dict, cells, out_dir, command: str = "") -> list[Path]:
+    out = Path(out_dir)
+    paths = [out / "validation.json", out / "validation.md", out / "validation.png"]
+    atomic_write_json(paths[0], summary)
+    atomic_write_text(paths[1], validation_markdown(summary, command) + "\n![validation](validation.png)\n")
+    figure_validation(cells, paths[2])
+    return paths
