@@ -119,7 +119,8 @@ def test_unseen_scenario(grader, output, verdict):
 def test_contradicting_conclusion_is_not_an_answer(grader):
     out = "Yes, two hikers got to the cabin first. Therefore, when Sally and Greg arrive, they would not find their " \
           "cabin unoccupied."
-    assert grader.grade(out, CABIN).verdict == "no"  # the restated conclusion, not the bare word
+    g = grader.grade(out, CABIN)  # a bare "Yes" against a concluding "no": the answer contradicts itself
+    assert (g.verdict, g.behaviour) == ("none", "multiple answers / hedging")
     out = ("1. Pam assumes her tulips have bloomed.\n2. The office tulips have not flowered.\n\n"
            "Therefore, Pam does not assume her tulips have bloomed.")
     g = grader.grade(out, PAM)

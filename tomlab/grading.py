@@ -42,7 +42,7 @@ from typing import Iterable, Sequence
 
 from .errors import ToMLabError
 
-GRADER_VERSION = "1.0"
+GRADER_VERSION = "1.1"
 
 LABELS = ("correct", "incorrect", "inconclusive")
 BEHAVIOURS = (
@@ -63,13 +63,15 @@ is are was were be been being am do does did doing done have has had having will
 must of in on at to for from by with about into onto over under after before during since until while as than then
 and or nor but so because if whether when where which who whom whose what why how though although yet still already
 just also even only very really too now today there here some any all each every both either neither one ones
+like
 not no never n't
 """.split())
 # Words that carry no content in a proposition but are not stop words for echo detection.
 _FILLER = set("""
 actually really certainly definitely probably likely indeed again anymore ever also just still yet now today
 """.split())
-_PRONOUNS = {"it", "they", "them", "this", "that", "these", "those", "one", "ones", "he", "she", "him", "her"}
+# Pronouns that can stand for a missing content word ("they find it unoccupied"); not "her" (mostly possessive).
+_PRONOUNS = {"it", "they", "them", "he", "him", "she"}
 _NEGATORS = {"not", "never", "no", "neither", "nor", "nobody", "nothing", "none", "hardly", "barely"}
 _HEDGE_MODALS = {"may", "might", "could", "possibly", "perhaps", "maybe", "probably"}
 _AUX = {"does", "do", "did", "is", "are", "was", "were", "will", "would", "can", "could", "has", "have", "had",
@@ -798,7 +800,7 @@ class Grader:
             v, r = combine(t2)
             if v in ("yes", "no"):
                 # The reasoning stated the opposite proposition outright: the answer contradicts itself.
-                others = [x for x in pol if x.tier == 3 and not x.hedged and x.strength == "strong"
+                others = [x for x in pol if x.tier == 3 and not x.hedged and x.strength in ("strong", "bare")
                           and x.polarity in ("yes", "no") and x.polarity != v]
                 if others:
                     return "none", "multiple answers / hedging", others[0].text
