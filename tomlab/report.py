@@ -122,7 +122,13 @@ def aggregate(graded: Iterable[GradedFile]) -> list[Cell]:
             order.append(g.model) if g.model not in order else None
         cells[key].files.append(g)
         cells[key].answers.extend(g.answers)
-    return sorted(cells.values(), key=lambda c: (order.index(c.model), _prompting_order(c.prompting)))
+    known = [model_key(m) for m in PUBLISHED_ACCURACY]
+
+    def model_rank(m):  # the original report's order for its models, then the input order
+        k = model_key(m)
+        return (known.index(k), 0) if k in known else (len(known), order.index(m))
+
+    return sorted(cells.values(), key=lambda c: (model_rank(c.model), _prompting_order(c.prompting)))
 
 
 def models_of(cells: Sequence[Cell]) -> list:
