@@ -337,9 +337,19 @@ def load_model_for(path: str, s, task: str = "causal-lm", revision: str | None =
     if q8 or q4:
         quantization_config(q8, q4)  # clear error without CUDA / bitsandbytes before any loading
     device_map = {"": PartialState().local_process_index} if (q8 or q4) else None
-    model = load_model(path, task=task, revision=revision, dtype=_weights_dtype(s), device="cpu",
-                       device_map=device_map, load_in_8bit=q8, load_in_4bit=q4,
-                       trust_remote_code=s.trust_remote_code, num_labels=1)
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    if task == "seq-cls":  # a causal-LM checkpoint has no `score` head: the "MISSING" report is expected
+        transformers.logging.set_verbosity_error()
+    try:
+        model = load_model(path, task=task, revision=revision, dtype=_weights_dtype(s), device="cpu",
+                           device_map=device_map, load_in_8bit=q8, load_in_4bit=q4,
+                           trust_remote_code=s.trust_remote_code, num_labels=1)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    if task == "seq-cls" and not any("SequenceClassification" in a for a in (model.config.architectures or [])):
+        log(f"{path}: a language model loaded as a reward model; its one-output `score` head starts random")
     if q8 or q4:
         from peft import prepare_model_for_kbit_training
 
