@@ -168,3 +168,8 @@ def test_wrong_conclusion_behaviour(grader):
     assert (g.verdict, g.label, g.behaviour) == ("yes", "incorrect", "wrong conclusion")
     g = grader.grade("No, Pam doesn't assume her tulips have bloomed.", PAM)
     assert (g.label, g.behaviour) == ("correct", "clear answer")
+
+
+def test_understand_is_not_a_negation(grader):
+    assert grader.grade("Pam understands that her tulips have bloomed.", PAM).verdict == "yes"
+    assert grader.grade("Pam is unaware that her tulips have bloomed.", PAM).verdict == "no"

@@ -305,8 +305,7 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     ``other_names``: names of other people in the scenario; a clause whose subject is one of them
     ("Jacob realized he was still asleep" for "Does Lisa believe Jacob is asleep?") is not about the question.
     """
-    n = len(clause_toks)
-    if n == 0:
+    if not clause_toks:
         return None
     vpos = None
     if prop.verb_class:
@@ -335,7 +334,7 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
         if post[:2] == ["or", "not"]:
             post = post[2:]
     pre_neg = sum(1 for t in pre[-5:] if t in _NEGATORS)
-    if "unaware" == verb_tok or verb_tok.startswith("un"):
+    if verb_tok == "unaware":  # "is unaware that X" = does not know X
         pre_neg += 1
     hedged = any(t in _HEDGE_MODALS for t in pre[-4:]) or "possible" in pre or "possibly" in pre
 
@@ -619,7 +618,7 @@ class Grader:
                        all_names: frozenset = frozenset()) -> SentenceReading:
         s = normalize_text(sent).strip()
         s = _LIST_MARK_RE.sub("", s)
-        # "1. Susie wakes up: Yes, she sees ..." -- a step title before a colon is dropped.
+        # tier 1: an explicit "the answer is ..."; tier 2: a concluding sentence; tier 3: anything else
         tier = 3
         body = s
         marker = _MARKER_RE.search(body)
@@ -649,7 +648,6 @@ class Grader:
         evasion = bool(_EVASION_RE.search(raw_low))
         hedge_phrase = bool(_HEDGE_RE.search(raw_low))
         # Is the sentence about a CoT example?  (distinctive example words, or the example's proposition)
-        stoks = tokens(body)
         example = False
         if use_examples:
             sw = {t for t in tokens(s) if t not in _STOP}
@@ -657,7 +655,7 @@ class Grader:
             if len(distinct) >= 2 or (sw and len(distinct) / len(sw) >= 0.34):
                 example = True
         claims: list[Claim] = []
-        if not example or not use_examples:
+        if not example:
             for clause in _clauses(body):
                 ctoks = tokens(clause)
                 if is_context_echo(ctoks, ctx_grams, all_names):
