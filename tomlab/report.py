@@ -213,7 +213,7 @@ def per_scenario_table_markdown(cells: Sequence[Cell], model: str, human: dict |
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":--", ":-:"] + ["--:"] * (len(head) - 2)) + "|"]
     for s in sids:
         q = question[s]
-        q = q if len(q) <= 70 else q[:67] + "..."
+        q = q if len(q) <= 100 else q[:97] + "..."
         row = [f"{s}. {q}", gold[s]]
         for c in mc:
             ps, pn = c.per_scenario(), c.per_scenario_n()
