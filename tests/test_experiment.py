@@ -1,0 +1,187 @@
+"""The runner: answer files, resume after a crash, overwrite protection, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tomlab import answers as answers_mod
+from tomlab.cli import build_parser, config_from_args
+from tomlab.errors import ToMLabError
+from tomlab.experiment import run_experiment
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGINAL_KEYS = {"model", "step-by_step reasoning", "chain-of-thougth examples", "model parameter", "scenarios"}
+
+
+def cfg(tmp_path, model, *extra):
+    args = build_parser("t").parse_args(["--model", str(model), "--reps", "3", "--tokens", "8", "--no_progress", "--dtype", "float32",
+                                         "--output_dir", str(tmp_path / "answers"), *extra])
+    return config_from_args(args)
+
+
+def read_all(folder):
+    return {p.name: json.loads(p.read_text()) for p in sorted(Path(folder).rglob("*.json"))}
+
+
+def test_answer_file_schema(tmp_path, tiny_model_dir):
+    summary = run_experiment(cfg(tmp_path, tiny_model_dir, "--sbs", "--cot"))
+    (f,) = summary["files"]
+    data = json.loads(Path(f["path"]).read_text())
+    assert ORIGINAL_KEYS <= set(data)
+    assert data["step-by_step reasoning"] and data["chain-of-thougth examples"]
+    assert data["model parameter"] == {"max_new_tokens": 8, "top k": 50, "top p": 0.95, "do sample": True,
+                                       "temperature": 0.4}
+    assert data["prompting"] == "SbS+CoT" and data["complete"] is True
+    assert len(data["scenarios"]) == 16
+    s = data["scenarios"][0]
+    assert {"scenario id", "answers", "prompt", "gold answer", "question", "context"} <= set(s)
+    assert [a["repetition"] for a in s["answers"]] == [1, 2, 3]
+    a = s["answers"][0]
+    assert {"repetition", "output", "time", "finish_reason", "new_tokens", "seed"} <= set(a)
+    assert not a["output"].startswith(s["prompt"][:30])
+    run = data["run"]
+    for key in ("seed", "revision", "dtype", "code_version", "run_key", "started", "finished", "generation_seconds"):
+        assert key in run
+    assert f["path"].startswith(str(tmp_path / "answers"))
+
+
+def test_same_seed_same_answers_and_distinct_paths(tmp_path, tiny_model_dir):
+    a = run_experiment(cfg(tmp_path / "a", tiny_model_dir))
+    b = run_experiment(cfg(tmp_path / "b", tiny_model_dir))
+    c = run_experiment(cfg(tmp_path / "a", tiny_model_dir, "--seed", "1"))
+    load = lambda s: json.loads(Path(s["files"][0]["path"]).read_text())["scenarios"]  # noqa: E731
+    assert load(a) == [{**x, "answers": [{**y, "time": z["time"]} for y, z in zip(x["answers"], w["answers"])]}
+                       for x, w in zip(load(b), load(a))]
+    assert c["files"][0]["path"] != a["files"][0]["path"]  # another run never collides
+
+
+def test_resume_after_crash(tmp_path, tiny_model_dir, monkeypatch):
+    reference = run_experiment(cfg(tmp_path / "ref", tiny_model_dir, "--all_conditions"))
+    calls = {"n": 0}
+    original_add = answers_mod.AnswerFile.add
+
+    def crashing_add(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 70:
+            raise KeyboardInterrupt  # killed mid-run
+        original_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(answers_mod.AnswerFile, "add", crashing_add)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(cfg(tmp_path / "run", tiny_model_dir, "--all_conditions"))
+    partial = read_all(tmp_path / "run")
+    saved = sum(len(s["answers"]) for d in partial.values() for s in d["scenarios"])
+    assert 0 < saved < 4 * 16 * 3 and not all(d["complete"] for d in partial.values())
+    assert not list((tmp_path / "run").rglob("*.lock"))
+    monkeypatch.setattr(answers_mod.AnswerFile, "add", original_add)
+    resumed = run_experiment(cfg(tmp_path / "run", tiny_model_dir, "--all_conditions"))
+    assert resumed["answers_generated"] == 4 * 16 * 3 - saved
+    got, want = read_all(tmp_path / "run"), read_all(tmp_path / "ref")
+    assert got.keys() == want.keys()
+    for name in got:
+        assert got[name]["complete"]
+        for gs, ws in zip(got[name]["scenarios"], want[name]["scenarios"]):
+            assert [(a["repetition"], a["output"]) for a in gs["answers"]] == \
+                   [(a["repetition"], a["output"]) for a in ws["answers"]]
+
+
+def test_finished_file_not_overwritten(tmp_path, tiny_model_dir):
+    out = tmp_path / "mine.json"
+    run_experiment(cfg(tmp_path, tiny_model_dir, "--output", str(out)))
+    before = out.read_bytes()
+    again = run_experiment(cfg(tmp_path, tiny_model_dir, "--output", str(out)))
+    assert again["answers_generated"] == 0 and out.read_bytes() == before
+    with pytest.raises(ToMLabError, match="another run"):
+        run_experiment(cfg(tmp_path, tiny_model_dir, "--output", str(out), "--seed", "5"))
+    assert out.read_bytes() == before
+    redo = run_experiment(cfg(tmp_path, tiny_model_dir, "--output", str(out), "--overwrite", "--seed", "5"))
+    assert redo["answers_generated"] == 48
+
+
+def test_more_reps_extend_a_file(tmp_path, tiny_model_dir):
+    out = tmp_path / "grow.json"
+    run_experiment(cfg(tmp_path, tiny_model_dir, "--output", str(out)))
+    more = run_experiment(cfg(tmp_path, tiny_model_dir, "--output", str(out), "--reps", "4"))
+    assert more["answers_generated"] == 16
+    data = json.loads(out.read_text())
+    assert all([a["repetition"] for a in s["answers"]] == [1, 2, 3, 4] for s in data["scenarios"])
+
+
+def _write(path, obj):
+    path.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+    return path
+
+
+BAD_INPUTS = [
+    (["--reps", "0"], "--reps"),
+    (["--tokens", "0"], "--tokens"),
+    (["--top_p", "1.5"], "--top_p"),
+    (["--temp", "-1"], "--temp"),
+    (["--top_k", "-3"], "--top_k"),
+    (["--load_in_8bit"], "CUDA"),
+    (["--model", "./no/such/model"], "no such local folder"),
+    (["--model", "missing.gguf"], "missing.gguf"),
+    (["--scenarios", "nope.json"], "nope.json"),
+    (["--scenarios", "{bad}"], "not valid JSON"),
+    (["--scenarios", {"scenarios": [{"id": 1, "context": "c", "question": "q", "answer": "maybe"}]}], "maybe"),
+    (["--scenarios", {"scenarios": [{"id": 1, "context": "c", "question": "q", "answer": "yes"},
+                                    {"id": 1, "context": "c", "question": "q", "answer": "no"}]}], "duplicate"),
+    (["--scenarios", {"scenarios": [{"id": 1, "question": "q", "answer": "yes"}]}], "context"),
+    (["--cot", "--cot_examples", {"scenarios": [{"context": "c", "question": "q"}]}], "answer"),
+]
+
+
+@pytest.mark.parametrize("argv,culprit", BAD_INPUTS, ids=[str(i) for i in range(len(BAD_INPUTS))])
+def test_bad_input_one_line_exit_2(tmp_path, tiny_model_dir, argv, culprit):
+    argv = [str(_write(tmp_path / f"bad{i}.json", a)) if isinstance(a, dict) or a.startswith("{") else a
+            for i, a in enumerate(argv)]
+    if "--model" not in argv:
+        argv += ["--model", str(tiny_model_dir)]
+    proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "tom_eval.py"), *argv, "--no_progress",
+                           "--output_dir", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and culprit in lines[0], proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_presets_share_the_flags():
+    for script, model in [("ToM_Eval_GPT4All.py", "nomic-ai/gpt4all-j"), ("Tom_Eval_LLaMa2.py", "meta-llama/Llama-2-7b-hf"),
+                          ("Tom_Eval_LLaMa2-Chat.py", "meta-llama/Llama-2-7b-chat-hf")]:
+        out = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / script), "--help"], capture_output=True,
+                             text=True, env={**os.environ, "COLUMNS": "300"})
+        assert out.returncode == 0 and "--all_conditions" in out.stdout and model in out.stdout
+    proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "ToM_Eval_GPT4All_Finetune.py")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "--model" in proc.stderr
+
+
+def test_finetune_preset_uses_context_format(tmp_path, tiny_model_dir):
+    out = tmp_path / "ft.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "ToM_Eval_GPT4All_Finetune.py"), "--model",
+                           str(tiny_model_dir), "--reps", "1", "--tokens", "4", "--no_progress", "--output", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["prompt_format"] == "context"
+    assert data["scenarios"][0]["prompt"].startswith("Answer the following question in context:\n\nContext: ")
+
+
+@pytest.mark.integration
+def test_embedded_model_end_to_end(tmp_path, embedded_model_dir):
+    scen = json.loads((ROOT / "data" / "tom_scenarios.json").read_text())
+    scen["scenarios"] = scen["scenarios"][:2]
+    path = _write(tmp_path / "two.json", scen)
+    proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "tom_eval.py"), "--reps", "2", "--cot",
+                           "--scenarios", str(path), "--output", str(tmp_path / "e.json"), "--no_progress"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "e.json").read_text())
+    assert data["model"] == "SmolLM2-135M-Instruct" and data["complete"]
+    outputs = [a["output"] for s in data["scenarios"] for a in s["answers"]]
+    assert len(outputs) == 4 and all("Scenario:" not in o for o in outputs)
+    assert "graded accuracy" in proc.stdout

@@ -1,0 +1,116 @@
+"""The engine: stop handling, no prompt echo, determinism independent of batching."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from tomlab.generation import Engine, PromptGroup, SamplingParams, answer_seed, find_stop
+from tomlab.models import load_model, load_tokenizer
+
+
+class ScriptedModel(torch.nn.Module):
+    """Emits a fixed token script (same for every row), whatever the input: exercises the engine's stopping."""
+
+    def __init__(self, config, script):
+        super().__init__()
+        self.config = config
+        self.generation_config = SimpleNamespace(eos_token_id=config.eos_token_id)
+        self.emb = torch.nn.Embedding(config.vocab_size, 4)
+        self.script = script
+        self.calls = 0
+
+    def get_input_embeddings(self):
+        return self.emb
+
+    def forward(self, input_ids, cache=None, **kwargs):
+        t = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        logits = torch.full((input_ids.shape[0], input_ids.shape[1], self.config.vocab_size), -100.0)
+        logits[..., t] = 100.0
+        return SimpleNamespace(logits=logits)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir):
+    return load_model(str(tiny_model_dir), dtype="float32", device="cpu"), load_tokenizer(str(tiny_model_dir))
+
+
+def scripted(tiny, text, eos=False):
+    model, tok = tiny
+    ids = tok(text, add_special_tokens=False)["input_ids"] + ([tok.eos_token_id] if eos else [])
+    return Engine(ScriptedModel(model.config, ids), tok), tok
+
+
+def one(engine, max_new_tokens=64):
+    (c,) = engine.generate([PromptGroup("Scenario: x Question: y Answer: ", [("k", 1)])],
+                           SamplingParams(max_new_tokens=max_new_tokens))
+    return c
+
+
+def test_stops_at_new_block(tiny):
+    engine, _ = scripted(tiny, "No, she does not. Scenario: Anne made lasagna. Question: Does")
+    c = one(engine)
+    assert c.finish_reason == "stop_sequence"
+    assert c.text == "No, she does not."
+
+
+@pytest.mark.parametrize("label", ["Question:", "Context:"])
+def test_stops_at_other_labels(tiny, label):
+    engine, _ = scripted(tiny, f"Yes. {label} more")
+    assert one(engine).text == "Yes."
+
+
+def test_stops_at_eos(tiny):
+    engine, _ = scripted(tiny, "Yes, he does.", eos=True)
+    c = one(engine)
+    assert (c.finish_reason, c.text) == ("eos", "Yes, he does.")
+
+
+def test_length_limit(tiny):
+    engine, tok = scripted(tiny, "yes " * 50)
+    c = one(engine, max_new_tokens=5)
+    assert c.finish_reason == "length" and c.new_tokens == 5
+
+
+def test_find_stop():
+    assert find_stop("a Question: b Scenario:", ("Scenario:", "Question:")) == 2
+    assert find_stop("nothing here", ("Scenario:",)) == -1
+
+
+def _run(tiny, batch_size, prompts, reps=3, **kw):
+    model, tok = tiny
+    engine = Engine(model, tok, batch_size=batch_size)
+    groups = [PromptGroup(p, [((i, r), answer_seed(7, i, r)) for r in range(reps)]) for i, p in enumerate(prompts)]
+    return {c.key: c for c in engine.generate(groups, SamplingParams(max_new_tokens=12, **kw))}
+
+
+PROMPTS = ["Scenario: Pam has been at work all day. Question: Does she know? Answer: ",
+           "Read the scenario and answer the following question:\n\nScenario: Susie parked her car. Answer: "]
+
+
+def test_no_prompt_echo_and_token_budget(tiny):
+    out = _run(tiny, 8, PROMPTS)
+    assert len(out) == 6
+    for c in out.values():
+        assert 1 <= c.new_tokens <= 12
+        assert not any(c.text.startswith(p.strip()[:20]) for p in PROMPTS)
+
+
+def test_deterministic_and_batch_independent(tiny):
+    a = _run(tiny, 320, PROMPTS)
+    b = _run(tiny, 320, PROMPTS)
+    c = _run(tiny, 1, PROMPTS)
+    texts = lambda d: {k: v.token_ids for k, v in d.items()}  # noqa: E731
+    assert texts(a) == texts(b) == texts(c)
+    assert len({tuple(v.token_ids) for v in a.values()}) > 1  # sampling really varies across repetitions
+
+
+def test_greedy_matches_transformers_generate(tiny):
+    model, tok = tiny
+    out = _run(tiny, 4, PROMPTS[:1], reps=1, do_sample=False)
+    ids = tok(PROMPTS[0], return_tensors="pt")
+    ref = model.generate(**ids, max_new_tokens=12, do_sample=False, eos_token_id=None, pad_token_id=tok.pad_token_id)
+    ref_tokens = ref[0, ids["input_ids"].shape[1]:].tolist()
+    got = out[(0, 0)].token_ids
+    assert got == ref_tokens[: len(got)]

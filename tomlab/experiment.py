@@ -1,0 +1,202 @@
+"""The ToM experiment: scenarios x prompting types x repetitions -> answer files (resumable)."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .answers import AnswerFile, FileLock, default_path, run_key
+from .errors import ToMLabError
+from .generation import Engine, PromptGroup, SamplingParams, answer_seed
+from .models import quantization_config, display_name, load_model, load_tokenizer, pick_device, pick_dtype, resolve_model
+from .prompts import ALL_CONDITIONS, PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
+from .scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT, load_cot_examples, load_scenarios
+
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers"
+
+
+@dataclass
+class ExperimentConfig:
+    model: str | None = None
+    revision: str | None = None
+    conditions: list[Condition] = field(default_factory=lambda: [Condition(False, False)])
+    reps: int = 20
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    seed: int = 0
+    dtype: str = "auto"
+    device: str | None = None
+    device_map: str | None = None
+    load_in_8bit: bool = False
+    load_in_4bit: bool = False
+    trust_remote_code: bool = False
+    prompt_format: str = "scenario"
+    chat: bool = False
+    scenarios: Path = DEFAULT_SCENARIOS
+    cot_examples: Path = DEFAULT_COT_EXAMPLES
+    output: Path | None = None
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    overwrite: bool = False
+    batch_size: int = 320
+    progress: bool = True
+
+
+def validate(cfg: ExperimentConfig) -> None:
+    s = cfg.sampling
+    checks = [
+        (cfg.reps >= 1, f"--reps {cfg.reps}: must be at least 1"),
+        (s.max_new_tokens >= 1, f"--tokens {s.max_new_tokens}: must be at least 1"),
+        (s.top_k >= 0, f"--top_k {s.top_k}: must be >= 0 (0 disables it)"),
+        (0.0 < s.top_p <= 1.0, f"--top_p {s.top_p}: must be in (0, 1]"),
+        (s.temperature >= 0.0, f"--temp {s.temperature}: must be >= 0 (0 means greedy)"),
+        (cfg.batch_size >= 1, f"--batch_size {cfg.batch_size}: must be at least 1"),
+        (cfg.prompt_format in PROMPT_FORMATS, f"--prompt_format {cfg.prompt_format}: choose scenario or context"),
+        (not (cfg.output and len(cfg.conditions) > 1 and cfg.output.suffix != ".json"),
+         f"--output {cfg.output}: must end in .json"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ToMLabError(message)
+    quantization_config(cfg.load_in_8bit, cfg.load_in_4bit)  # bitsandbytes needs CUDA: fail before any work
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return (out.stdout.strip() + ("+dirty" if dirty else "")) or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def output_path(cfg: ExperimentConfig, condition: Condition, key: str, model_name: str) -> Path:
+    if cfg.output is None:
+        return default_path(cfg.output_dir, model_name, condition.name, key)
+    if len(cfg.conditions) == 1:
+        return cfg.output
+    return cfg.output.with_name(f"{cfg.output.stem}_{condition.name}{cfg.output.suffix}")
+
+
+def run_experiment(cfg: ExperimentConfig) -> dict:
+    """Run (or resume) every requested prompting type; return a summary with the files written."""
+    import torch
+    import transformers
+
+    validate(cfg)
+    scenarios = load_scenarios(cfg.scenarios)
+    examples = load_cot_examples(cfg.cot_examples) if any(c.cot for c in cfg.conditions) else []
+    model_name = display_name(cfg.model)
+    path = resolve_model(cfg.model)
+    device = pick_device(cfg.device) if not cfg.device_map else "auto"
+    dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None))).replace("torch.", "")
+    tokenizer = load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
+
+    files = []
+    for condition in cfg.conditions:
+        prompts = {s.id: build_prompt(s, condition, examples, cfg.prompt_format) for s in scenarios}
+        if cfg.chat:
+            prompts = {sid: apply_chat_template(tokenizer, p) for sid, p in prompts.items()}
+        identity = {"model": model_name, "revision": cfg.revision, "dtype": dtype, "seed": cfg.seed,
+                    "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
+                    "quant": "8bit" if cfg.load_in_8bit else "4bit" if cfg.load_in_4bit else None}
+        key = run_key(identity)
+        target = output_path(cfg, condition, key, model_name)
+        run = {"model_name": model_name, "model_path": path, "revision": cfg.revision, "dtype": dtype,
+               "device": device, "quantization": identity["quant"], "seed": cfg.seed, "reps": cfg.reps,
+               "batch_size": cfg.batch_size, "run_key": key, "code_version": __version__,
+               "git_commit": _git_commit(), "scenarios_file": str(cfg.scenarios),
+               "cot_examples_file": str(cfg.cot_examples) if condition.cot else None,
+               "torch": torch.__version__, "transformers": transformers.__version__,
+               "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+               "finished": None, "generation_seconds": 0.0, "new_tokens": 0}
+        answer_file, status = AnswerFile.open(target, key, cfg.overwrite, model=cfg.model or model_name,
+                                              condition=condition, params=cfg.sampling,
+                                              prompt_format=cfg.prompt_format, chat=cfg.chat,
+                                              scenarios=scenarios, prompts=prompts, run=run)
+        if status == "resume" and answer_file.data["run"].get("reps", 0) < cfg.reps:
+            answer_file.data["run"]["reps"] = cfg.reps
+        files.append((condition, answer_file, status))
+
+    pending = {(c.name, sid): f.missing(sid, cfg.reps) for c, f, _ in files for sid in (s.id for s in scenarios)}
+    total_pending = sum(len(v) for v in pending.values())
+    summary = {"model": model_name, "model_path": path, "dtype": dtype, "files": [], "answers_generated": 0,
+               "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
+    if total_pending:
+        _generate(cfg, files, scenarios, pending, total_pending, path, summary)
+    for condition, f, status in files:
+        summary["files"].append({"path": str(f.path), "prompting": condition.name, "status": status,
+                                 "answers": f.n_answers(), "complete": f.data["complete"]})
+    return summary
+
+
+def _generate(cfg, files, scenarios, pending, total_pending, path, summary):
+    from tqdm.auto import tqdm
+
+    model = load_model(path, revision=cfg.revision, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map,
+                       load_in_8bit=cfg.load_in_8bit, load_in_4bit=cfg.load_in_4bit,
+                       trust_remote_code=cfg.trust_remote_code)
+    engine = Engine(model, load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code),
+                    batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
+    by_name = {c.name: f for c, f, _ in files}
+    groups = []
+    for condition, f, _ in files:
+        for s in scenarios:
+            missing = pending[(condition.name, s.id)]
+            if missing:
+                prompt = f._by_id[s.id]["prompt"]
+                groups.append(PromptGroup(prompt, [((condition.name, s.id, r), answer_seed(cfg.seed, condition.name,
+                                                                                            s.id, r))
+                                                   for r in missing]))
+    locks = [FileLock(f.path) for _, f, _ in files]
+    for lock in locks:
+        lock.__enter__()
+    bar = tqdm(total=total_pending, desc="answers", unit="ans", disable=not cfg.progress, dynamic_ncols=True)
+    start = time.perf_counter()
+    try:
+        seeds = {key: seed for g in groups for key, seed in g.requests}
+        for done in engine.generate(groups, cfg.sampling, progress=bar):
+            prompting, sid, rep = done.key
+            f = by_name[prompting]
+            f.add(sid, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
+            f.data["run"]["new_tokens"] = f.data["run"].get("new_tokens", 0) + done.new_tokens
+            summary["answers_generated"] += 1
+            summary["new_tokens"] += done.new_tokens
+            summary["finish_reasons"][done.finish_reason] += 1
+            elapsed = time.perf_counter() - start
+            bar.set_postfix_str(f"{summary['new_tokens'] / max(elapsed, 1e-9):.0f} tok/s", refresh=False)
+            f.save(every=1.0)
+    finally:
+        elapsed = time.perf_counter() - start
+        summary["generation_seconds"] = elapsed
+        bar.close()
+        for condition, f, _ in files:
+            run = f.data["run"]
+            complete = f.is_complete(cfg.reps)
+            f.data["complete"] = complete
+            f.save(generation_seconds=round(run.get("generation_seconds", 0.0) + elapsed / len(files), 3),
+                   finished=time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None)
+        for lock in locks:
+            lock.__exit__(None, None, None)
+
+
+def format_summary(summary: dict) -> str:
+    lines = [f"model: {summary['model']}  ({summary['model_path']}, {summary['dtype']})"]
+    for f in summary["files"]:
+        state = "complete" if f["complete"] else "INCOMPLETE"
+        lines.append(f"  {f['prompting']:<8} {f['answers']:>5} answers  {state:<10} [{f['status']}]  {f['path']}")
+    secs = summary["generation_seconds"]
+    if summary["answers_generated"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary["finish_reasons"].items()))
+        lines.append(f"generated {summary['answers_generated']} answers, {summary['new_tokens']} tokens in "
+                     f"{secs:.1f} s: {summary['new_tokens'] / max(secs, 1e-9):.1f} tok/s, "
+                     f"{summary['answers_generated'] / max(secs, 1e-9):.2f} answers/s  (ended by: {reasons})")
+    else:
+        lines.append("nothing to generate: every file already holds all requested answers "
+                     "(pass --overwrite to generate them anew)")
+    return "\n".join(lines)
