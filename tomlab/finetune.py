@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import os
 import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -189,8 +186,9 @@ def build_parser(stage: str, description: str, output_dir: str) -> argparse.Argu
     g.add_argument("--load_in_8bit", action="store_true", default=None, help="8-bit base (bitsandbytes, CUDA)")
     g.add_argument("--load_in_4bit", action="store_true", default=None, help="4-bit NF4 base (bitsandbytes, CUDA)")
     g.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"],
-                   help="weights dtype (auto: float32 on CPU, bfloat16/float16 on CUDA)")
-    g.add_argument("--bf16", type=_bool, metavar="BOOL", help="bf16 mixed precision (default: on CUDA with bf16)")
+                   help="weights dtype (auto: the mixed-precision dtype, else float32)")
+    g.add_argument("--bf16", type=_bool, metavar="BOOL",
+                   help="bf16 mixed precision (default: on CUDA with bf16 and on CPUs with native bf16 matmul)")
     g.add_argument("--fp16", type=_bool, metavar="BOOL", help="fp16 mixed precision")
     g.add_argument("--gradient_checkpointing", type=_bool, metavar="BOOL")
     ap.set_defaults(_stage=stage, _output_dir=output_dir)
@@ -245,24 +243,32 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def _cpu_bf16() -> bool:
+    from .models import _cpu_has_fast_bf16
+
+    return _cpu_has_fast_bf16()
+
+
 def _precision(s) -> tuple[bool, bool]:
-    """(bf16, fp16) mixed precision: CUDA picks bf16 where supported, a CPU stays in float32 unless asked."""
+    """(bf16, fp16) mixed precision. CUDA: bf16 where supported, else fp16. CPU: bf16 where the CPU has native bf16
+    matmul (avx512_bf16/AMX: ~2.5x faster than float32 here), else float32."""
     import torch
 
     if s.bf16 is not None or s.fp16 is not None:
         return bool(s.bf16), bool(s.fp16)
     if _cuda():
         return (True, False) if torch.cuda.is_bf16_supported() else (False, True)
-    return False, False
+    if s.dtype in ("float32", "float16"):
+        return False, False
+    return _cpu_bf16(), False
 
 
 def _weights_dtype(s) -> str:
+    """Weights dtype for ``auto``: the mixed-precision dtype (LoRA adapters stay float32 either way)."""
     if s.dtype != "auto":
         return s.dtype
-    if not _cuda():
-        return "float32"
     bf16, fp16 = _precision(s)
-    return "float16" if fp16 and not bf16 else "bfloat16"
+    return "bfloat16" if bf16 else "float16" if fp16 and _cuda() else "float32"
 
 
 def _is_main() -> bool:
@@ -428,6 +434,7 @@ def finish(s, trainer, tokenizer, base_path: str, metrics: dict, task: str) -> P
     if trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(str(tmp))
         record = {"stage": s.stage, "preset": s.preset, "base_model": base_path, "task": task,
+                  "processes": trainer.accelerator.num_processes,
                   "model_name": s.model_name, "dataset": dataset_label(s.dataset), "metrics": metrics,
                   "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         atomic_write_json(tmp / STAGE_FILE, record)
@@ -455,7 +462,8 @@ def _fmt(x, digits=3):
 
 
 def _header(s):
-    log(f"== {STAGE_TITLES[s.stage]} stage (preset {s.preset}) ==")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    log(f"== {STAGE_TITLES[s.stage]} stage (preset {s.preset}{f', {world} processes' if world > 1 else ''}) ==")
 
 
 # ---------------------------------------------------------------------------------------------------- SFT
@@ -533,12 +541,33 @@ def run_reward(s) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------- PPO
+def _float32_head(head):
+    """Wrap a ``score`` head so it computes in float32 on bf16/fp16 hidden states (the critic's values and their
+    AdamW updates would lose most of their precision in bf16)."""
+    import torch
+
+    class Float32Head(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner.float()
+
+        @property
+        def weight(self):
+            return self.inner.weight
+
+        def forward(self, hidden):
+            return self.inner(hidden.float())
+
+    return Float32Head(head)
+
+
 def _value_model(path: str, s, tokenizer):
     """The critic: the reward model's weights with its own LoRA adapter (injected in place) and a trainable head.
 
     TRL's PPOTrainer reaches the critic's backbone by ``base_model_prefix`` and its ``score`` head, so the adapter is
     injected into the model rather than wrapping it in a PeftModel. LoRA keeps a 6B critic trainable on a 4-bit base.
     """
+    import torch
     from peft import inject_adapter_in_model
 
     value = load_model_for(path, s, task="seq-cls")
@@ -546,6 +575,7 @@ def _value_model(path: str, s, tokenizer):
     cfg = lora_config(s, "SEQ_CLS")
     cfg.modules_to_save = None
     cfg.task_type = None
+    cfg.exclude_modules = ["score"]
     if cfg.target_modules is None:
         from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as TARGETS
 
@@ -553,8 +583,10 @@ def _value_model(path: str, s, tokenizer):
     value = inject_adapter_in_model(cfg, value)
     for name, param in value.named_parameters():
         param.requires_grad = "lora_" in name
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.float()  # peft casts the input to the adapter's dtype and back
+    value.score = _float32_head(value.score)
     for param in value.score.parameters():
-        param.data = param.data.float()
         param.requires_grad = True
     return value
 

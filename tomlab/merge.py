@@ -73,10 +73,15 @@ def merge_adapter(adapter: str, output: str, base: str | None = None, revision: 
     tok_source = adapter if any((Path(adapter) / f).is_file() for f in TOKENIZER_FILES) else base_path
     tokenizer = load_tokenizer(tok_source, revision=None if tok_source == adapter else revision,
                                trust_remote_code=trust_remote_code, padding_side="left")
+    verbosity = transformers.logging.get_verbosity()
+    if info["task"] == "seq-cls":  # the base has no `score` head yet: the adapter brings it (modules_to_save)
+        transformers.logging.set_verbosity_error()
     try:
         model = cls.from_pretrained(base_path, **kwargs)
     except OSError as exc:
         raise ToMLabError(f"cannot load the base model {base_path}: {str(exc).splitlines()[0]}") from None
+    finally:
+        transformers.logging.set_verbosity(verbosity)
     # the stages may pick a pad token distinct from EOS: keep config, generation config and tokenizer in step
     model.config.pad_token_id = tokenizer.pad_token_id
     if getattr(model, "generation_config", None) is not None and info["task"] == "causal-lm":
