@@ -78,9 +78,9 @@ def test_find_stop():
     assert find_stop("nothing here", ("Scenario:",)) == -1
 
 
-def _run(tiny, batch_size, prompts, reps=3, **kw):
+def _run(tiny, batch_size, prompts, reps=3, shared_prefix=None, **kw):
     model, tok = tiny
-    engine = Engine(model, tok, batch_size=batch_size)
+    engine = Engine(model, tok, batch_size=batch_size, shared_prefix=shared_prefix)
     groups = [PromptGroup(p, [((i, r), answer_seed(7, i, r)) for r in range(reps)]) for i, p in enumerate(prompts)]
     return {c.key: c for c in engine.generate(groups, SamplingParams(max_new_tokens=12, **kw))}
 
@@ -114,3 +114,34 @@ def test_greedy_matches_transformers_generate(tiny):
     ref_tokens = ref[0, ids["input_ids"].shape[1]:].tolist()
     got = out[(0, 0)].token_ids
     assert got == ref_tokens[: len(got)]
+
+
+def test_shared_prefix_attention_matches_plain_cache(tiny):
+    model, tok = tiny
+    assert Engine(model, tok).shared_prefix  # the default for a Llama
+    a = _run(tiny, 320, PROMPTS, reps=4, shared_prefix=True)
+    b = _run(tiny, 320, PROMPTS, reps=4, shared_prefix=False)
+    assert {k: v.token_ids for k, v in a.items()} == {k: v.token_ids for k, v in b.items()}
+
+
+def test_shared_prefix_logits_match_full_forward(tiny):
+    """One decode step through the shared-prefix path equals a plain forward over prompt + token."""
+    from tomlab.prefix_attention import make_shared_prefix_cache
+
+    model, tok = tiny
+    Engine(model, tok)  # registers the attention
+    enc = tok(PROMPTS, padding=True, return_tensors="pt")
+    mask = enc["attention_mask"]
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    rows = torch.tensor([0, 0, 1])
+    cache = make_shared_prefix_cache(model, rows, mask, 4)
+    with torch.no_grad():
+        model(input_ids=enc["input_ids"], attention_mask=mask, position_ids=pos, cache=cache, use_cache=True)
+        nxt = torch.tensor([[5], [9], [7]])
+        got = model(input_ids=nxt, position_ids=pos[rows, -1:] + 1, cache=cache, use_cache=True,
+                    prefix_state=cache.prefix_state, prefix_cache=cache).logits[:, -1]
+        full_ids = torch.cat([enc["input_ids"][rows], nxt], 1)
+        full_mask = torch.cat([mask[rows], torch.ones(3, 1, dtype=mask.dtype)], 1)
+        full_pos = torch.cat([pos[rows], pos[rows, -1:] + 1], 1)
+        want = model(input_ids=full_ids, attention_mask=full_mask, position_ids=full_pos).logits[:, -1]
+    assert torch.allclose(got, want, atol=1e-4)

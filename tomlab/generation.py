@@ -21,6 +21,8 @@ from typing import Callable, Hashable, Iterable, Sequence
 
 import torch
 
+from . import prefix_attention
+from .prefix_attention import make_shared_prefix_cache
 from .prompts import STOP_SEQUENCES
 
 
@@ -154,7 +156,7 @@ class Engine:
     """Generate many sampled answers per prompt, fast, deterministically, stopping at the end of each answer."""
 
     def __init__(self, model, tokenizer, stop_sequences: Sequence[str] = STOP_SEQUENCES, batch_size: int = 320,
-                 add_special_tokens: bool = True, trim_every: int = 8):
+                 add_special_tokens: bool = True, trim_every: int = 8, shared_prefix: bool | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.stop_sequences = tuple(stop_sequences)
@@ -163,6 +165,13 @@ class Engine:
         self.trim_every = trim_every
         self.device = model.get_input_embeddings().weight.device
         self.eos_ids = stop_token_ids(tokenizer, model)
+        # Shared-prefix attention (the default where the model allows it) stores each prompt's KV cache once.
+        if shared_prefix is None:
+            shared_prefix = prefix_attention.supported(model)
+        if shared_prefix:
+            prefix_attention.register()
+            model.set_attn_implementation(prefix_attention.NAME)
+        self.shared_prefix = bool(shared_prefix)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids, default=0)
         # Only a token containing the last character of a stop sequence can complete one: check those alone.
         last_chars = {s[-1] for s in self.stop_sequences}
@@ -215,17 +224,24 @@ class Engine:
             ids[i, width - len(e):] = torch.tensor(e)
             mask[i, width - len(e):] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = make_cache(self.model, width + params.max_new_tokens + 1)
-        out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                         position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
-        # Copy each prompt's cache to all of its rows.
         rows = [_Row(key, seed, p) for p, g in enumerate(batch) for key, seed in g.requests]
         index = torch.tensor([r.prompt_index for r in rows], device=self.device)
-        cache.batch_select_indices(index)
+        if self.shared_prefix:
+            cache = make_shared_prefix_cache(self.model, index, mask.to(self.device), params.max_new_tokens + 1)
+        else:
+            cache = make_cache(self.model, width + params.max_new_tokens + 1)
+        out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                         position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
         logits = out.logits[:, -1, :].index_select(0, index)
-        mask = mask.to(self.device).index_select(0, index)
         next_pos = positions[:, -1].to(self.device).index_select(0, index) + 1
         del out
+        if self.shared_prefix:
+            extra = {"prefix_state": cache.prefix_state, "prefix_cache": cache}
+            mask = None
+        else:  # copy each prompt's cache to all of its rows
+            extra = {}
+            cache.batch_select_indices(index)
+            mask = mask.to(self.device).index_select(0, index)
 
         watch = self._watch.to(self.device)
         step = 0
@@ -249,16 +265,21 @@ class Engine:
                 keep.append(i)
             if not keep:
                 break
-            if len(keep) < len(rows):
+            if len(keep) < len(rows):  # finished rows leave the batch (order kept: rows of a prompt stay together)
                 sel = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(sel)
-                mask, next_pos, chosen = mask.index_select(0, sel), next_pos.index_select(0, sel), chosen[sel]
+                next_pos, chosen = next_pos.index_select(0, sel), chosen[sel]
                 rows = [rows[i] for i in keep]
-                if step % self.trim_every == 0:
-                    mask = self._trim_padding(cache, mask)
-            mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
+                if self.shared_prefix:
+                    cache.prefix_state.select(sel)
+                else:
+                    mask = mask.index_select(0, sel)
+                    if step % self.trim_every == 0:
+                        mask = self._trim_padding(cache, mask)
+            if mask is not None:
+                mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
             out = self.model(input_ids=chosen[:, None], attention_mask=mask, position_ids=next_pos[:, None],
-                             cache=cache, use_cache=True)
+                             cache=cache, use_cache=True, **extra)
             logits = out.logits[:, -1, :]
             next_pos = next_pos + 1
 

@@ -1,0 +1,154 @@
+"""Shared-prefix ("cascade") attention for decoding many answers to the same few prompts.
+
+Every repetition of a scenario shares its prompt, often hundreds of tokens (the chain-of-thought
+examples). A plain KV cache stores and reads that prompt once per row; here it is stored once per
+*prompt*. A decode step computes attention in two parts: queries of all rows of a prompt against that
+prompt's keys (one matmul per prompt group, padded to the largest group), and each row's query against
+its own generated tokens; the two softmax parts are merged exactly with their log-sum-exp statistics.
+
+It plugs into transformers through the public ``AttentionInterface``/``AttentionMaskInterface``
+registries; the prompt is encoded by transformers' own SDPA attention.
+"""
+
+from __future__ import annotations
+
+import torch
+
+NAME = "tomlab_shared_prefix"
+_registered = False
+
+
+def register() -> None:
+    global _registered
+    if _registered:
+        return
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register(NAME, shared_prefix_attention)
+    ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
+    _registered = True
+
+
+def supported(model) -> bool:
+    """Plain full attention with rotary/learned positions: no sliding windows, ALiBi or softcapping."""
+    cfg = model.config
+    if getattr(cfg, "sliding_window", None) or getattr(cfg, "alibi", False) or getattr(cfg, "use_alibi", False):
+        return False
+    if getattr(cfg, "attn_logit_softcapping", None) or getattr(cfg, "layer_types", None) and any(
+            t != "full_attention" for t in cfg.layer_types):
+        return False
+    return bool(getattr(model, "_supports_attention_backend", False)) and cfg._attn_implementation in ("sdpa", NAME)
+
+
+class SharedPrefixLayer:
+    """Per layer: one prompt cache per prompt [P, H, Lp, D], and a preallocated per-row suffix [B, H, cap, D]."""
+
+    def __new__(cls, state: "SharedPrefixState", capacity: int):
+        from transformers.cache_utils import DynamicLayer
+
+        class Layer(DynamicLayer):
+            def __init__(self):
+                super().__init__()
+                self.state, self.capacity, self.length = state, capacity, 0
+                self.prefix_k = self.prefix_v = self._k = self._v = None
+
+            def update(self, key_states, value_states, *args, **kwargs):
+                if self.prefix_k is None:  # the prompt encoding: batch = distinct prompts
+                    self.prefix_k, self.prefix_v = key_states, value_states
+                    self.is_initialized = True
+                    self.device = key_states.device
+                    self.keys, self.values = key_states, value_states
+                    return key_states, value_states
+                b, h, n, d = key_states.shape
+                if self._k is None:
+                    self._k = key_states.new_empty((b, h, self.capacity, d))
+                    self._v = value_states.new_empty((b, h, self.capacity, value_states.shape[-1]))
+                self._k[:, :, self.length:self.length + n] = key_states
+                self._v[:, :, self.length:self.length + n] = value_states
+                self.length += n
+                return self._k[:, :, :self.length], self._v[:, :, :self.length]
+
+            def get_seq_length(self):
+                return (0 if self.prefix_k is None else self.prefix_k.shape[-2]) + self.length
+
+            def batch_select_indices(self, indices):
+                if self._k is not None:
+                    self._k, self._v = self._k[indices], self._v[indices]
+
+        return Layer()
+
+
+class SharedPrefixState:
+    """Which prompt each row belongs to, and where its query goes in the [prompts x max-group] grid."""
+
+    def __init__(self, row_prompt: torch.Tensor, prefix_mask: torch.Tensor):
+        self.prefix_valid = prefix_mask.bool()  # [P, Lp]
+        self.num_prompts = prefix_mask.shape[0]
+        self.set_rows(row_prompt)
+
+    def set_rows(self, row_prompt: torch.Tensor) -> None:
+        """``row_prompt`` must be grouped (rows of a prompt contiguous), as the engine keeps it."""
+        self.row_prompt = row_prompt
+        counts = torch.bincount(row_prompt, minlength=self.num_prompts)
+        self.group = int(counts.max()) if len(row_prompt) else 1
+        starts = torch.cumsum(counts, 0) - counts
+        rank = torch.arange(len(row_prompt), device=row_prompt.device) - starts[row_prompt]
+        self.slot = row_prompt * self.group + rank  # position in the flattened [P, group] grid
+
+    def select(self, indices: torch.Tensor) -> None:
+        self.set_rows(self.row_prompt[indices])
+
+
+def make_shared_prefix_cache(model, row_prompt: torch.Tensor, prefix_mask: torch.Tensor, capacity: int):
+    from transformers import DynamicCache
+
+    state = SharedPrefixState(row_prompt, prefix_mask)
+    cache = DynamicCache(config=model.config)
+    cache.layers = [SharedPrefixLayer(state, capacity) for _ in cache.layers]
+    cache.prefix_state = state
+    return cache
+
+
+def shared_prefix_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+    """Decode step (one query token per row) against [shared prompt] + [own suffix]; prefill goes to SDPA."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    state = kwargs.get("prefix_state")
+    if state is None or query.shape[2] != 1 or query.shape[0] != len(state.row_prompt):
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
+                                      **kwargs)
+    layer = kwargs["prefix_cache"].layers[module.layer_idx]
+    b, hq, _, d = query.shape
+    hkv = key.shape[1]
+    g = hq // hkv
+    scale = scaling if scaling is not None else d ** -0.5
+    q = query.reshape(b, hkv, g, d)
+    # part 1: every row's query against its prompt, computed once per prompt group
+    p, slots = state.num_prompts, state.group
+    grid = q.new_zeros((p * slots, hkv, g, d))
+    grid[state.slot] = q
+    grid = grid.view(p, slots, hkv, g, d).permute(0, 2, 1, 3, 4).reshape(p, hkv, slots * g, d)
+    s1 = torch.matmul(grid, layer.prefix_k.transpose(-1, -2)).float() * scale  # [P, Hkv, slots*g, Lp]
+    s1 = s1.masked_fill(~state.prefix_valid[:, None, None, :], float("-inf"))
+    m1 = s1.amax(-1, keepdim=True)
+    e1 = torch.exp(s1 - m1)
+    l1 = e1.sum(-1, keepdim=True)
+    o1 = torch.matmul(e1.to(layer.prefix_v.dtype), layer.prefix_v).float()  # [P, Hkv, slots*g, D]
+
+    def rows(t):  # [P, Hkv, slots*g, X] -> [B, Hkv, g, X]
+        x = t.shape[-1]
+        t = t.view(p, hkv, slots, g, x).permute(0, 2, 1, 3, 4).reshape(p * slots, hkv, g, x)
+        return t[state.slot]
+
+    m1, l1, o1 = rows(m1), rows(l1), rows(o1)
+    # part 2: each row against its own generated tokens (no padding: all rows started together)
+    s2 = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [B, Hkv, g, S]
+    m2 = s2.amax(-1, keepdim=True)
+    e2 = torch.exp(s2 - m2)
+    l2 = e2.sum(-1, keepdim=True)
+    o2 = torch.matmul(e2.to(value.dtype), value).float()
+    m = torch.maximum(m1, m2)
+    a1, a2 = torch.exp(m1 - m), torch.exp(m2 - m)
+    out = (o1 * a1 + o2 * a2) / (l1 * a1 + l2 * a2)  # [B, Hkv, g, D]
+    return out.reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
