@@ -57,15 +57,16 @@ PRESETS = {
         "all": dict(model_name="embedded", lora_target_modules="all-linear", per_device_eval_batch_size=16,
                     max_eval_samples=200, logging_steps=10, save_steps=200),
         "sft": dict(learning_rate=2e-4, per_device_train_batch_size=8, warmup_steps=20, weight_decay=0.05,
-                    max_length=256, max_train_samples=1600, eval_steps=100),
+                    max_length=256, max_train_samples=1600),
         "reward": dict(learning_rate=1e-4, per_device_train_batch_size=8, lora_r=8, lora_alpha=32, lora_dropout=0.1,
-                       max_length=384, max_train_samples=1600, eval_steps=100),
+                       max_length=384, max_train_samples=1600, max_eval_samples=100),
         "ppo": dict(learning_rate=1e-5, per_device_train_batch_size=8, num_mini_batches=2, num_ppo_epochs=2,
                     kl_coef=0.2, response_length=40, total_episodes=256, temperature=0.7, missing_eos_penalty=1.0,
                     local_rollout_forward_batch_size=8, max_prompt_length=256, logging_steps=1,
                     per_device_eval_batch_size=4, num_sample_generations=2, max_eval_samples=32, save_steps=16),
-        "dpo": dict(learning_rate=5e-5, per_device_train_batch_size=8, warmup_steps=20, beta=0.1, lora_r=8,
-                    lora_alpha=16, max_length=384, max_prompt_length=256, max_train_samples=1600, eval_steps=100),
+        "dpo": dict(learning_rate=5e-5, per_device_train_batch_size=8, warmup_steps=10, beta=0.1, lora_r=8,
+                    lora_alpha=16, max_length=384, max_prompt_length=256, max_train_samples=800,
+                    max_eval_samples=100),
     },
     # A handful of steps per stage: the chain's `make finetune SMOKE=1` and quick checks.
     "smoke": {
@@ -183,8 +184,10 @@ def build_parser(stage: str, description: str, output_dir: str) -> argparse.Argu
     g.add_argument("--lora_alpha", type=int)
     g.add_argument("--lora_dropout", type=float)
     g.add_argument("--lora_target_modules", help="comma-separated module names, 'all-linear', or 'default' (peft's)")
-    g.add_argument("--load_in_8bit", action="store_true", default=None, help="8-bit base (bitsandbytes, CUDA)")
-    g.add_argument("--load_in_4bit", action="store_true", default=None, help="4-bit NF4 base (bitsandbytes, CUDA)")
+    g.add_argument("--load_in_8bit", type=_bool, nargs="?", const=True, metavar="BOOL",
+                   help="8-bit base (bitsandbytes, CUDA); '--load_in_8bit false' undoes a preset's")
+    g.add_argument("--load_in_4bit", type=_bool, nargs="?", const=True, metavar="BOOL",
+                   help="4-bit NF4 base (bitsandbytes, CUDA); '--load_in_4bit false' undoes a preset's")
     g.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"],
                    help="weights dtype (auto: the mixed-precision dtype, else float32)")
     g.add_argument("--bf16", type=_bool, metavar="BOOL",
@@ -333,7 +336,8 @@ def load_tokenizer_for(path: str, s, padding_side: str = "right"):
     return tok
 
 
-def load_model_for(path: str, s, task: str = "causal-lm", revision: str | None = None, quantize: bool = True):
+def load_model_for(path: str, s, task: str = "causal-lm", revision: str | None = None, quantize: bool = True,
+                   trainable: bool = True):
     """Load from safetensors for training: float32 on CPU, bf16/fp16 on CUDA, or 8/4-bit with bitsandbytes."""
     from accelerate import PartialState
 
@@ -356,7 +360,7 @@ def load_model_for(path: str, s, task: str = "causal-lm", revision: str | None =
         transformers.logging.set_verbosity(verbosity)
     if task == "seq-cls" and not any("SequenceClassification" in a for a in (model.config.architectures or [])):
         log(f"{path}: a language model loaded as a reward model; its one-output `score` head starts random")
-    if q8 or q4:
+    if (q8 or q4) and trainable:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=s.gradient_checkpointing)
@@ -490,7 +494,8 @@ def run_sft(s) -> dict:
                        eval_packing=False, completion_only_loss=None, dataset_text_field="text")
     recorder = _LogRecorder()
     trainer = SFTTrainer(model=model, args=config, train_dataset=train, eval_dataset=evals,
-                         processing_class=tokenizer, peft_config=lora_config(s, "CAUSAL_LM"), callbacks=[recorder])
+                         processing_class=tokenizer, peft_config=lora_config(s, "CAUSAL_LM"),
+                         callbacks=_callbacks(recorder))
     log("evaluating before training ...")
     before = trainer.evaluate().get("eval_loss")
     trainer.train(resume_from_checkpoint=_check_trainable_args(s))
@@ -525,7 +530,8 @@ def run_reward(s) -> dict:
     config = RewardConfig(**common_args(s), max_length=s.max_length)
     recorder = _LogRecorder()
     trainer = RewardTrainer(model=model, args=config, train_dataset=train, eval_dataset=evals,
-                            processing_class=tokenizer, peft_config=lora_config(s, "SEQ_CLS"), callbacks=[recorder])
+                            processing_class=tokenizer, peft_config=lora_config(s, "SEQ_CLS"),
+                            callbacks=_callbacks(recorder))
     log("evaluating before training ...")
     before = trainer.evaluate()
     trainer.train(resume_from_checkpoint=_check_trainable_args(s))
@@ -619,7 +625,10 @@ def run_ppo(s) -> dict:
     train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing prompts")
     evals = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval prompts")
     policy = load_model_for(model_path, s, revision=s.revision)
-    reward = load_model_for(reward_path, s, task="seq-cls")
+    if s.gradient_checkpointing and not (s.load_in_8bit or s.load_in_4bit):
+        policy.gradient_checkpointing_enable()  # PPOTrainer does not do it (quantized bases: prepare_model_...)
+        policy.enable_input_require_grads()
+    reward = load_model_for(reward_path, s, task="seq-cls", trainable=False)
     reward.config.pad_token_id = tokenizer.pad_token_id
     for p in reward.parameters():
         p.requires_grad = False
@@ -651,7 +660,7 @@ def run_ppo(s) -> dict:
     torch.manual_seed(s.seed)
     trainer = PPOTrainer(args=config, processing_class=tokenizer, model=policy, ref_model=None, reward_model=reward,
                          train_dataset=train, value_model=value, eval_dataset=evals,
-                         peft_config=lora_config(s, "CAUSAL_LM"), callbacks=[recorder])
+                         peft_config=lora_config(s, "CAUSAL_LM"), callbacks=_callbacks(recorder))
     log(f"PPO: {config.num_total_batches} updates of {config.batch_size} rollouts "
         f"({config.response_length} new tokens at most, KL coefficient {config.kl_coef})")
     trainer.train()
@@ -718,7 +727,7 @@ def run_dpo(s) -> dict:
     recorder = _LogRecorder()
     trainer = _dpo_trainer_class()(model=model, ref_model=None, args=config, train_dataset=train,
                                    eval_dataset=evals, processing_class=tokenizer,
-                                   peft_config=lora_config(s, "CAUSAL_LM"), callbacks=[recorder])
+                                   peft_config=lora_config(s, "CAUSAL_LM"), callbacks=_callbacks(recorder))
     trainer.train(resume_from_checkpoint=_check_trainable_args(s))
     after = trainer.evaluate()
     metrics = {"eval_reward_accuracy": after.get("eval_rewards/accuracies"),
@@ -739,12 +748,96 @@ def run_dpo(s) -> dict:
 RUNNERS = {"sft": run_sft, "reward": run_reward, "ppo": run_ppo, "dpo": run_dpo}
 
 
+def _cpu_jiffies() -> tuple[int, int, int]:
+    """(all CPUs' total, all CPUs' busy, this process's own) jiffies so far."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    total, idle = sum(values), values[3] + values[4]
+    with open("/proc/self/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    own = int(fields[11]) + int(fields[12])  # utime + stime of all threads
+    return total, total - idle, own
+
+
+class ThreadGovernor:
+    """Use only the CPU cores other processes leave idle (CPU runs without OMP_NUM_THREADS only).
+
+    Two OpenMP threads on two cores, one of which another process keeps busy, made every stage 3-15x slower here than
+    one thread (the threads wait for each other at every small op). The governor measures, between two looks, how many
+    CPUs *other* processes kept busy (all busy time minus this process's own) and sets torch's thread count to the
+    rest; it looks at the start and then every ``every`` seconds from a trainer callback.
+    """
+
+    def __init__(self, every: float = 20.0):
+        import torch
+
+        self.enabled = not (os.environ.get("OMP_NUM_THREADS") or _cuda()
+                            or int(os.environ.get("WORLD_SIZE", "1")) > 1)
+        self.max_threads = torch.get_num_threads()
+        self.every = every
+        self.last = None
+        self.last_time = 0.0
+
+    def check(self, force: bool = False) -> None:
+        import torch
+
+        if not self.enabled or self.max_threads < 2:
+            return
+        now = time.time()
+        if not force and now - self.last_time < self.every:
+            return
+        try:
+            snap = _cpu_jiffies()
+            if self.last is None:  # first look: sample half a second of the others' load
+                self.last = snap
+                time.sleep(0.5)
+                snap = _cpu_jiffies()
+        except (OSError, ValueError, IndexError):
+            self.enabled = False
+            return
+        d_total, d_busy, d_own = (a - b for a, b in zip(snap, self.last))
+        self.last, self.last_time = snap, now
+        ncpu = os.cpu_count() or 1
+        if d_total <= 0:
+            return
+        others = max(0.0, (d_busy - d_own) / d_total * ncpu)
+        threads = max(1, min(self.max_threads, round(ncpu - others)))
+        if threads != torch.get_num_threads():
+            log(f"CPU threads: {threads} of {self.max_threads} (other processes keep {others:.1f} of {ncpu} CPUs busy;"
+                " set OMP_NUM_THREADS to fix the number)")
+            torch.set_num_threads(threads)
+
+    def callback(self):
+        from transformers import TrainerCallback
+
+        governor = self
+
+        class Governor(TrainerCallback):
+            def on_step_end(self, args, state, control, **kwargs):
+                governor.check()
+
+            def on_evaluate(self, args, state, control, **kwargs):
+                governor.check()
+
+        return Governor()
+
+
+GOVERNOR: ThreadGovernor | None = None
+
+
+def _callbacks(recorder) -> list:
+    return [recorder] + ([GOVERNOR.callback()] if GOVERNOR is not None and GOVERNOR.enabled else [])
+
+
 def main(stage: str, description: str, output_dir: str, argv=None) -> dict:
     """Entry point of a stage script: parse, resolve the preset, train. Bad input raises ToMLabError."""
     ns = build_parser(stage, description, output_dir).parse_args(argv)
     s = resolve_settings(stage, ns)
     s._model_path = None
     _quiet_warnings()
+    global GOVERNOR
+    GOVERNOR = ThreadGovernor()
+    GOVERNOR.check(force=True)
     return RUNNERS[stage](s)
 
 
