@@ -188,3 +188,16 @@ def test_presets_keep_the_original_recipe():
     assert (g["dpo"]["beta"], g["dpo"]["learning_rate"], g["dpo"]["warmup_steps"], g["dpo"]["max_steps"],
             g["dpo"]["optim"]) == (0.1, 5e-6, 250, 8500, "paged_adamw_32bit")
     assert g["all"]["dataset"] == "Dahoas/synthetic-instruct-gptj-pairwise"
+
+
+def test_resume_and_overwrite(tiny_model_dir, tmp_path, capsys):
+    out = tmp_path / "sft"
+    base = ["--model_name", str(tiny_model_dir), "--output_dir", str(out), *FEW]
+    sft = script("PPO/ppo_supervised_finetuning.py")
+    sft([*base, "--max_steps", "2", "--save_steps", "1", "--save_total_limit", "5"])
+    assert (out / "checkpoint-2").is_dir()
+    sft([*base, "--max_steps", "3", "--resume_from_checkpoint", "last", "--save_steps", "1000"])
+    assert json.loads((out / "metrics.json").read_text())["metrics"]["train_steps"] == 3
+    sft([*base, "--max_steps", "1", "--overwrite"])
+    assert not (out / "checkpoint-2").exists() and not (out / "checkpoint-3").exists(), "old checkpoints stay"
+    assert json.loads((out / "metrics.json").read_text())["metrics"]["train_steps"] == 1
