@@ -33,6 +33,8 @@ def register() -> None:
 def supported(model) -> bool:
     """Plain full attention with rotary/learned positions: no sliding windows, ALiBi or softcapping."""
     cfg = model.config
+    if len(set(getattr(model, "hf_device_map", {"": 0}).values())) > 1:
+        return False  # layers spread over devices (--device_map auto): keep transformers' own cache
     if getattr(cfg, "sliding_window", None) or getattr(cfg, "alibi", False) or getattr(cfg, "use_alibi", False):
         return False
     if getattr(cfg, "attn_logit_softcapping", None) or getattr(cfg, "layer_types", None) and any(
