@@ -92,6 +92,8 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
     scenarios = load_scenarios(cfg.scenarios)
     examples = load_cot_examples(cfg.cot_examples) if any(c.cot for c in cfg.conditions) else []
     model_name = display_name(cfg.model)
+    # the label reports and file names group by: another way of asking is another "model" row
+    label = model_name + (" [chat]" if cfg.chat else "") + (" [context]" if cfg.prompt_format == "context" else "")
     path = resolve_model(cfg.model)
     device = pick_device(cfg.device) if not cfg.device_map else "auto"
     dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None))).replace("torch.", "")
@@ -106,8 +108,8 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
                     "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
                     "quant": "8bit" if cfg.load_in_8bit else "4bit" if cfg.load_in_4bit else None}
         key = run_key(identity)
-        target = output_path(cfg, condition, key, model_name)
-        run = {"model_name": model_name, "model_path": path, "revision": cfg.revision, "dtype": dtype,
+        target = output_path(cfg, condition, key, label)
+        run = {"model_name": label, "model_path": path, "revision": cfg.revision, "dtype": dtype,
                "device": device, "quantization": identity["quant"], "seed": cfg.seed, "reps": cfg.reps,
                "batch_size": cfg.batch_size, "run_key": key, "code_version": __version__,
                "git_commit": _git_commit(), "scenarios_file": str(cfg.scenarios),
@@ -125,7 +127,7 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
 
     pending = {(c.name, sid): f.missing(sid, cfg.reps) for c, f, _ in files for sid in (s.id for s in scenarios)}
     total_pending = sum(len(v) for v in pending.values())
-    summary = {"model": model_name, "model_path": path, "dtype": dtype, "files": [], "answers_generated": 0,
+    summary = {"model": label, "model_path": path, "dtype": dtype, "files": [], "answers_generated": 0,
                "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
     if total_pending:
         _generate(cfg, files, scenarios, pending, total_pending, path, summary)
