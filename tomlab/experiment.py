@@ -14,7 +14,7 @@ from .answers import AnswerFile, FileLock, default_path, run_key
 from .errors import ToMLabError
 from .generation import Engine, PromptGroup, SamplingParams, answer_seed
 from .models import quantization_config, display_name, load_model, load_tokenizer, pick_device, pick_dtype, resolve_model
-from .prompts import ALL_CONDITIONS, PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
+from .prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
 from .scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT, load_cot_examples, load_scenarios
 
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers"
@@ -130,21 +130,20 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
     summary = {"model": label, "model_path": path, "dtype": dtype, "files": [], "answers_generated": 0,
                "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
     if total_pending:
-        _generate(cfg, files, scenarios, pending, total_pending, path, summary)
+        _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, summary)
     for condition, f, status in files:
         summary["files"].append({"path": str(f.path), "prompting": condition.name, "status": status,
                                  "answers": f.n_answers(), "complete": f.data["complete"]})
     return summary
 
 
-def _generate(cfg, files, scenarios, pending, total_pending, path, summary):
+def _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, summary):
     from tqdm.auto import tqdm
 
     model = load_model(path, revision=cfg.revision, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map,
                        load_in_8bit=cfg.load_in_8bit, load_in_4bit=cfg.load_in_4bit,
                        trust_remote_code=cfg.trust_remote_code)
-    engine = Engine(model, load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code),
-                    batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
+    engine = Engine(model, tokenizer, batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
     by_name = {c.name: f for c, f, _ in files}
     groups = []
     for condition, f, _ in files:

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from .data import ORIGINAL_DATASET, dataset_label, load_preference_dataset, tokenize_prompt, tokenize_response
 from .errors import ToMLabError
 from .io import atomic_write_json
-from .models import display_name, quantization_config, resolve_model
+from .models import cpu_has_fast_bf16, display_name, quantization_config, resolve_model
 
 STAGES = ("sft", "reward", "ppo", "dpo")
 STAGE_TITLES = {"sft": "SFT", "reward": "reward model", "ppo": "PPO", "dpo": "DPO"}
@@ -246,12 +246,6 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def _cpu_bf16() -> bool:
-    from .models import _cpu_has_fast_bf16
-
-    return _cpu_has_fast_bf16()
-
-
 def _precision(s) -> tuple[bool, bool]:
     """(bf16, fp16) mixed precision. CUDA: bf16 where supported, else fp16. CPU: bf16 where the CPU has native bf16
     matmul (avx512_bf16/AMX: ~2.5x faster than float32 here), else float32."""
@@ -263,7 +257,7 @@ def _precision(s) -> tuple[bool, bool]:
         return (True, False) if torch.cuda.is_bf16_supported() else (False, True)
     if s.dtype in ("float32", "float16"):
         return False, False
-    return _cpu_bf16(), False
+    return cpu_has_fast_bf16(), False
 
 
 def _weights_dtype(s) -> str:
@@ -471,15 +465,20 @@ def _header(s):
 
 
 # ---------------------------------------------------------------------------------------------------- SFT
+def _start(s, flag: str):
+    """The opening every stage shares: banner, output folder, model, data, tokenizer."""
+    _header(s)
+    prepare_output_dir(s)
+    s._model_path = model_path = resolve(s.model_name, flag)
+    train, evals = load_data(s)
+    return model_path, train, evals, load_tokenizer_for(model_path, s)
+
+
 def run_sft(s) -> dict:
     """Supervised finetuning on prompt + chosen answer; prints held-out loss before and after."""
     from trl import SFTConfig, SFTTrainer
 
-    _header(s)
-    prepare_output_dir(s)
-    s._model_path = model_path = resolve(s.model_name, "--model_name")
-    train, evals = load_data(s)
-    tokenizer = load_tokenizer_for(model_path, s)
+    model_path, train, evals, tokenizer = _start(s, "--model_name")
 
     def tokenize(row):
         prompt_ids = tokenize_prompt(tokenizer, row["prompt"])
@@ -512,11 +511,7 @@ def run_reward(s) -> dict:
     """Pairwise reward model (sequence classification, 1 label) on the merged SFT model; prints held-out accuracy."""
     from trl import RewardConfig, RewardTrainer
 
-    _header(s)
-    prepare_output_dir(s)
-    s._model_path = model_path = resolve(s.model_name, "--model_name")
-    train, evals = load_data(s)
-    tokenizer = load_tokenizer_for(model_path, s)
+    model_path, train, evals, tokenizer = _start(s, "--model_name")
 
     def tokenize(row):
         prompt_ids = tokenize_prompt(tokenizer, row["prompt"])
@@ -709,11 +704,7 @@ def run_dpo(s) -> dict:
     """DPO on the merged SFT model (reference = the same model with the adapter disabled)."""
     from trl import DPOConfig
 
-    _header(s)
-    prepare_output_dir(s)
-    s._model_path = model_path = resolve(s.model_name, "--model_name_or_path")
-    train, evals = load_data(s)
-    tokenizer = load_tokenizer_for(model_path, s)
+    model_path, train, evals, tokenizer = _start(s, "--model_name_or_path")
 
     def tokenize(row):
         return {"prompt_ids": tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.max_prompt_length),

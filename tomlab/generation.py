@@ -15,7 +15,6 @@ prompt and the model: not on batch size, on which rows share its batch, or on a 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Hashable, Iterable, Sequence
 
@@ -324,16 +323,3 @@ class Engine:
         for layer in layers:
             layer.drop_leading(first)
         return mask[:, first:]
-
-
-def tokens_per_second(completions: Sequence[Completion], seconds: float) -> float:
-    return sum(c.new_tokens for c in completions) / seconds if seconds > 0 else 0.0
-
-
-class Timer:
-    def __enter__(self):
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.start
