@@ -149,6 +149,27 @@ def test_bad_input_one_line_exit_2(tmp_path, tiny_model_dir, argv, culprit):
     assert not (tmp_path / "out").exists()
 
 
+def test_output_under_a_regular_file_is_one_error_line(tmp_path, tiny_model_dir):
+    blocker = _write(tmp_path / "some_file", "not a folder")
+    for flag, target in (("--output", blocker / "x.json"), ("--output_dir", blocker / "answers")):
+        proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "tom_eval.py"), "--model",
+                               str(tiny_model_dir), "--no_progress", flag, str(target)],
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        (line,) = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+        assert flag in line and "is a file" in line
+    assert blocker.read_text() == "not a folder"
+
+
+def test_run_block_names_no_machine(tmp_path, tiny_model_dir):
+    summary = run_experiment(cfg(tmp_path, tiny_model_dir, "--cot"))
+    run = json.loads(Path(summary["files"][0]["path"]).read_text())["run"]
+    assert run["scenarios_file"] == "data/tom_scenarios.json"
+    assert run["cot_examples_file"] == "data/cot_example_scenarios.json"
+    assert run["model_path"] == str(tiny_model_dir)  # outside the clone: as given
+
+
 def test_presets_share_the_flags():
     for script, model in [("ToM_Eval_GPT4All.py", "nomic-ai/gpt4all-j"), ("Tom_Eval_LLaMa2.py", "meta-llama/Llama-2-7b-hf"),
                           ("Tom_Eval_LLaMa2-Chat.py", "meta-llama/Llama-2-7b-chat-hf")]:
@@ -185,3 +206,21 @@ def test_embedded_model_end_to_end(tmp_path, embedded_model_dir):
     outputs = [a["output"] for s in data["scenarios"] for a in s["answers"]]
     assert len(outputs) == 4 and all("Scenario:" not in o for o in outputs)
     assert "graded accuracy" in proc.stdout
+
+
+@pytest.mark.integration
+def test_readme_command_reproduces_the_committed_base_file(tmp_path, embedded_model_dir):
+    """Batches never mix prompting types, so one type of `make experiment` regenerates its committed file exactly."""
+    (committed,) = sorted((ROOT / "results" / "answers" / "SmolLM2-135M-Instruct").glob("Results_*_Base_*.json"))
+    want = json.loads(committed.read_text())
+    out = tmp_path / "base.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "tom_eval.py"), "--output", str(out),
+                           "--no_progress", "--no_grade"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(out.read_text())
+    if got["run"]["run_key"] != want["run"]["run_key"]:
+        pytest.skip(f"this machine resolves another dtype ({got['run']['dtype']}) than the committed run's "
+                    f"({want['run']['dtype']}), so its answers legitimately differ")
+    answers = lambda d: [(s["scenario id"], a["repetition"], a["output"]) for s in d["scenarios"]  # noqa: E731
+                         for a in s["answers"]]
+    assert answers(got) == answers(want)

@@ -13,7 +13,8 @@ from . import __version__
 from .answers import AnswerFile, FileLock, default_path, run_key
 from .errors import ToMLabError
 from .generation import Engine, PromptGroup, SamplingParams, answer_seed
-from .models import quantization_config, display_name, load_model, load_tokenizer, pick_device, pick_dtype, resolve_model
+from .models import (display_name, load_model, load_tokenizer, model_reference, pick_device, pick_dtype,
+                     quantization_config, repo_relative, resolve_model)
 from .prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
 from .scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT, load_cot_examples, load_scenarios
 
@@ -61,7 +62,22 @@ def validate(cfg: ExperimentConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise ToMLabError(message)
+    for flag, target in (("--output", cfg.output), ("--output_dir", cfg.output_dir)):
+        _check_writable_location(flag, target)
     quantization_config(cfg.load_in_8bit, cfg.load_in_4bit)  # bitsandbytes needs CUDA: fail before any work
+
+
+def _check_writable_location(flag: str, target: Path | None) -> None:
+    """Refuse an output path that runs through a regular file (``some_file/x.json``) or names a folder."""
+    if target is None:
+        return
+    for parent in Path(target).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ToMLabError(f"{flag} {target}: {parent} is a file, not a folder")
+            break
+    if flag == "--output" and Path(target).is_dir():
+        raise ToMLabError(f"{flag} {target}: is a folder; name an answer file (.json)")
 
 
 def _git_commit() -> str | None:
@@ -109,11 +125,11 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
                     "quant": "8bit" if cfg.load_in_8bit else "4bit" if cfg.load_in_4bit else None}
         key = run_key(identity)
         target = output_path(cfg, condition, key, label)
-        run = {"model_name": label, "model_path": path, "revision": cfg.revision, "dtype": dtype,
+        run = {"model_name": label, "model_path": model_reference(cfg.model), "revision": cfg.revision, "dtype": dtype,
                "device": device, "quantization": identity["quant"], "seed": cfg.seed, "reps": cfg.reps,
                "batch_size": cfg.batch_size, "run_key": key, "code_version": __version__,
-               "git_commit": _git_commit(), "scenarios_file": str(cfg.scenarios),
-               "cot_examples_file": str(cfg.cot_examples) if condition.cot else None,
+               "git_commit": _git_commit(), "scenarios_file": repo_relative(cfg.scenarios),
+               "cot_examples_file": repo_relative(cfg.cot_examples) if condition.cot else None,
                "torch": torch.__version__, "transformers": transformers.__version__,
                "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                "finished": None, "generation_seconds": 0.0, "new_tokens": 0}
@@ -127,7 +143,7 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
 
     pending = {(c.name, sid): f.missing(sid, cfg.reps) for c, f, _ in files for sid in (s.id for s in scenarios)}
     total_pending = sum(len(v) for v in pending.values())
-    summary = {"model": label, "model_path": path, "dtype": dtype, "files": [], "answers_generated": 0,
+    summary = {"model": label, "model_path": model_reference(cfg.model), "dtype": dtype, "files": [], "answers_generated": 0,
                "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
     if total_pending:
         _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, summary)
@@ -144,34 +160,37 @@ def _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, su
                        load_in_8bit=cfg.load_in_8bit, load_in_4bit=cfg.load_in_4bit,
                        trust_remote_code=cfg.trust_remote_code)
     engine = Engine(model, tokenizer, batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
-    by_name = {c.name: f for c, f, _ in files}
-    groups = []
+    # One prompting type at a time: batches never mix types, so in bf16 (where rounding follows the batch shape)
+    # a type's answers do not depend on which other types were asked in the same command or are already on disk.
+    plans = []
     for condition, f, _ in files:
-        for s in scenarios:
-            missing = pending[(condition.name, s.id)]
-            if missing:
-                prompt = f._by_id[s.id]["prompt"]
-                groups.append(PromptGroup(prompt, [((condition.name, s.id, r), answer_seed(cfg.seed, condition.name,
-                                                                                            s.id, r))
-                                                   for r in missing]))
+        groups = [PromptGroup(f._by_id[s.id]["prompt"],
+                              [((condition.name, s.id, r), answer_seed(cfg.seed, condition.name, s.id, r))
+                               for r in pending[(condition.name, s.id)]])
+                  for s in scenarios if pending[(condition.name, s.id)]]
+        if groups:
+            plans.append((f, groups))
     locks = [FileLock(f.path) for _, f, _ in files]
     for lock in locks:
         lock.__enter__()
     bar = tqdm(total=total_pending, desc="answers", unit="ans", disable=not cfg.progress, dynamic_ncols=True)
     start = time.perf_counter()
+    seconds = {}  # per answer file: its own generation time
     try:
-        seeds = {key: seed for g in groups for key, seed in g.requests}
-        for done in engine.generate(groups, cfg.sampling, progress=bar):
-            prompting, sid, rep = done.key
-            f = by_name[prompting]
-            f.add(sid, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
-            f.data["run"]["new_tokens"] = f.data["run"].get("new_tokens", 0) + done.new_tokens
-            summary["answers_generated"] += 1
-            summary["new_tokens"] += done.new_tokens
-            summary["finish_reasons"][done.finish_reason] += 1
-            elapsed = time.perf_counter() - start
-            bar.set_postfix_str(f"{summary['new_tokens'] / max(elapsed, 1e-9):.0f} tok/s", refresh=False)
-            f.save(every=1.0)
+        for f, groups in plans:
+            file_start = time.perf_counter()
+            seeds = {key: seed for g in groups for key, seed in g.requests}
+            for done in engine.generate(groups, cfg.sampling, progress=bar):
+                _, sid, rep = done.key
+                f.add(sid, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
+                f.data["run"]["new_tokens"] = f.data["run"].get("new_tokens", 0) + done.new_tokens
+                summary["answers_generated"] += 1
+                summary["new_tokens"] += done.new_tokens
+                summary["finish_reasons"][done.finish_reason] += 1
+                elapsed = time.perf_counter() - start
+                bar.set_postfix_str(f"{summary['new_tokens'] / max(elapsed, 1e-9):.0f} tok/s", refresh=False)
+                f.save(every=1.0)
+            seconds[f.path] = time.perf_counter() - file_start
     finally:
         elapsed = time.perf_counter() - start
         summary["generation_seconds"] = elapsed
@@ -180,7 +199,7 @@ def _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, su
             run = f.data["run"]
             complete = f.is_complete(cfg.reps)
             f.data["complete"] = complete
-            f.save(generation_seconds=round(run.get("generation_seconds", 0.0) + elapsed / len(files), 3),
+            f.save(generation_seconds=round(run.get("generation_seconds", 0.0) + seconds.get(f.path, 0.0), 3),
                    finished=time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None)
         for lock in locks:
             lock.__exit__(None, None, None)

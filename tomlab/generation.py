@@ -22,7 +22,7 @@ import torch
 
 from . import prefix_attention
 from .prefix_attention import make_shared_prefix_cache
-from .prompts import STOP_SEQUENCES
+from .schema import END_OF_TURN_TOKENS, STOP_SEQUENCES
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def stop_token_ids(tokenizer, model=None) -> set[int]:
     gen_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     if gen_eos is not None:
         ids.update([gen_eos] if isinstance(gen_eos, int) else gen_eos)
-    for tok in ("<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "</s>", "<|end|>"):
+    for tok in END_OF_TURN_TOKENS:
         tid = tokenizer.convert_tokens_to_ids(tok)
         if isinstance(tid, int) and tid != tokenizer.unk_token_id and tid >= 0:
             ids.add(tid)

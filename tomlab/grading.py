@@ -41,19 +41,10 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import ToMLabError
+from .schema import BEHAVIOURS, END_OF_TURN_TOKENS, LABELS, PROMPTINGS
 
 GRADER_VERSION = "1.1"
 
-LABELS = ("correct", "incorrect", "inconclusive")
-BEHAVIOURS = (
-    "clear answer",
-    "wrong conclusion",
-    "multiple answers / hedging",
-    "question evasion",
-    "example repetition",
-    "task deviation / rambling",
-)
-PROMPTINGS = ("Base", "SbS", "CoT", "SbS+CoT")
 
 # --------------------------------------------------------------------------------------------- words
 
@@ -474,7 +465,7 @@ def _clauses(sentence: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------ extraction
 
-_EOS_RE = re.compile(r"<\|endoftext\|>|</s>|<\|im_end\|>|<\|eot_id\|>|<eos>|<\|end\|>|<end_of_turn>")
+_EOS_RE = re.compile("|".join(map(re.escape, END_OF_TURN_TOKENS)))
 _DEBRIS_RE = re.compile(r"^\s{0,3}[a-z]{1,4}:(?=\s|$)")
 _LABEL_RE = re.compile(r"(?<![A-Za-z])(Scenario|Context|Question|Answer)\s*:", re.I)
 _SBS_RE = re.compile(r"\s*Let'?s think step by step\s*:?\s*", re.I)

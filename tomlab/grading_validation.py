@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .grading import GRADER_VERSION, PROMPTINGS, GradedFile
+from .grading import GRADER_VERSION, GradedFile
+from .schema import PROMPTINGS
 from .io import atomic_write_json, atomic_write_text
 from .report import _plt, _save, model_key
 from .stats import pearson

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from .errors import ToMLabError
-from .grading import BEHAVIOURS, LABELS
+from .schema import BEHAVIOURS, LABELS
 from .io import atomic_write_json, atomic_write_text
 from .scenarios import REPO_ROOT
 

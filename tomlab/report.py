@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import ToMLabError
-from .grading import BEHAVIOURS, GRADER_VERSION, PROMPTINGS, GradedFile
+from .grading import GRADER_VERSION, GradedFile
+from .schema import BEHAVIOURS, PROMPTINGS
 from .io import atomic_write_bytes, atomic_write_text
 from .stats import holm, paired_ttest, significance_stars, unpaired_ttest, wilson_interval
 
