@@ -9,18 +9,17 @@ from pathlib import Path
 import pytest
 
 from tomlab import answers as answers_mod
-from tomlab.cli import build_parser, config_from_args
 from tomlab.errors import ToMLabError
-from tomlab.experiment import run_experiment
+from tomlab.experiment.config import parse_config
+from tomlab.experiment.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL_KEYS = {"model", "step-by_step reasoning", "chain-of-thougth examples", "model parameter", "scenarios"}
 
 
 def cfg(tmp_path, model, *extra):
-    args = build_parser("t").parse_args(["--model", str(model), "--reps", "3", "--tokens", "8", "--no_progress", "--dtype", "float32",
-                                         "--output_dir", str(tmp_path / "answers"), *extra])
-    return config_from_args(args)
+    return parse_config(["--model", str(model), "--reps", "3", "--tokens", "8", "--no_progress", "--dtype", "float32",
+                         "--output_dir", str(tmp_path / "answers"), *extra])
 
 
 def read_all(folder):
@@ -168,6 +167,60 @@ def test_run_block_names_no_machine(tmp_path, tiny_model_dir):
     assert run["scenarios_file"] == "data/tom_scenarios.json"
     assert run["cot_examples_file"] == "data/cot_example_scenarios.json"
     assert run["model_path"] == str(tiny_model_dir)  # outside the clone: as given
+
+
+def test_each_flag_in_both_spellings_and_its_original_alias():
+    default = parse_config([])
+    assert (default.repetitions, default.max_new_tokens, default.top_k, default.top_p, default.temperature) == \
+           (20, 128, 50, 0.95, 0.4)
+    assert default.sampling.do_sample and default.progress and default.grade and default.model_label is None
+    spellings = [
+        ["--reps", "3", "--tokens", "9", "--temp", "0", "--top_k", "7", "--sbs", "--cot", "--cot_examples", "x.json",
+         "--no_progress", "--output_dir", "o"],
+        ["--repetitions", "3", "--max-new-tokens", "9", "--temperature", "0", "--top-k", "7", "--step-by-step",
+         "--chain-of-thought", "--cot-examples", "x.json", "--no-progress", "--output-dir", "o"],
+    ]
+    a, b = (parse_config(argv) for argv in spellings)
+    assert a == b
+    assert a.sampling.max_new_tokens == 9 and a.sampling.top_k == 7 and not a.sampling.do_sample
+    assert a.conditions[0].name == "SbS+CoT" and a.cot_examples == Path("x.json") and not a.progress
+
+
+def test_unknown_flag_is_one_error_line_exit_2():
+    proc = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / "tom_eval.py"), "--no_such_flag", "1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if "error:" in x]
+    assert "--no_such_flag" in line
+
+
+def test_model_label_names_the_files_and_enters_the_key_only_when_given(tmp_path, tiny_model_dir):
+    plain = run_experiment(cfg(tmp_path, tiny_model_dir))
+    labelled = run_experiment(cfg(tmp_path, tiny_model_dir, "--model_label", "tiny-SFT"))
+    (p,), (q,) = plain["files"], labelled["files"]
+    assert Path(q["path"]).parent.name == "tiny-SFT" and Path(q["path"]).name.startswith("Results_tiny-SFT_Base_")
+    data = json.loads(Path(q["path"]).read_text())
+    assert data["run"]["model_name"] == "tiny-SFT" and labelled["model"] == "tiny-SFT"
+    assert data["run"]["run_key"] != json.loads(Path(p["path"]).read_text())["run"]["run_key"]
+    answers = lambda path: [a["output"] for s in json.loads(Path(path).read_text())["scenarios"]  # noqa: E731
+                            for a in s["answers"]]
+    assert answers(p["path"]) == answers(q["path"])  # a label names the run; it changes no answer
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("chat", [False, True], ids=["raw", "chat"])
+def test_committed_runs_are_found_complete(tmp_path, embedded_model_dir, chat):
+    """Without --model_label the run key hashes what it always did: the README command finds every committed file
+    (copied elsewhere) complete and loads no model. --dtype bfloat16 names the committed runs' dtype on any CPU."""
+    import shutil
+
+    folder = "SmolLM2-135M-Instruct" + ("-chat" if chat else "")
+    shutil.copytree(ROOT / "results" / "answers" / folder, tmp_path / folder)
+    config = parse_config(["--all_conditions", "--dtype", "bfloat16", "--no_progress", "--output_dir", str(tmp_path),
+                           *(["--chat"] if chat else [])])
+    summary = run_experiment(config)
+    assert summary["answers_generated"] == 0
+    assert [f["status"] for f in summary["files"]] == ["resume"] * 4 and all(f["complete"] for f in summary["files"])
 
 
 def test_presets_share_the_flags():

@@ -52,12 +52,20 @@ def model_parameter(params) -> dict:
 
 
 class AnswerFile:
-    """One model x prompting type: 16 scenarios x ``reps`` answers, saved as they come."""
+    """One model x prompting type: 16 scenarios x ``reps`` answers, saved as they come.
+
+    A subclass with other ``ITEMS`` / ``ITEM_ID`` / ``SCHEMA`` keys and its own :meth:`new` holds another item set
+    with the same guarantees (``tomlab.tasks.answers.BenchmarkFile``).
+    """
+
+    ITEMS = "scenarios"  # the list of items, each with its "answers"
+    ITEM_ID = "scenario id"
+    SCHEMA = SCHEMA
 
     def __init__(self, path: Path, data: dict):
         self.path = Path(path)
         self.data = data
-        self._by_id = {s["scenario id"]: s for s in data["scenarios"]}
+        self._by_id = {s[self.ITEM_ID]: s for s in data[self.ITEMS]}
         self._dirty = False
         self._last_save = 0.0
 
@@ -91,8 +99,8 @@ class AnswerFile:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ToMLabError(f"{path}: not a readable answer file ({exc})") from None
-        if not isinstance(data, dict) or not isinstance(data.get("scenarios"), list):
-            raise ToMLabError(f"{path}: not an answer file (no 'scenarios' list)")
+        if not isinstance(data, dict) or not isinstance(data.get(cls.ITEMS), list):
+            raise ToMLabError(f"{path}: not an answer file (no '{cls.ITEMS}' list)")
         return cls(path, data)
 
     @classmethod
@@ -101,7 +109,7 @@ class AnswerFile:
         path = Path(path)
         if path.exists() and not overwrite:
             existing = cls.load(path)
-            if existing.data.get("schema") != SCHEMA or existing.data.get("run", {}).get("run_key") != key:
+            if existing.data.get("schema") != cls.SCHEMA or existing.data.get("run", {}).get("run_key") != key:
                 theirs = existing.data.get("run", {})
                 raise ToMLabError(
                     f"{path} already holds another run (model {existing.data.get('model')!r}, "
@@ -111,7 +119,15 @@ class AnswerFile:
         status = "overwrite" if path.exists() else "new"
         return cls.new(path, **new_kwargs), status
 
+    def want_reps(self, reps: int, status: str) -> None:
+        """Record that ``reps`` answers per item are now asked for (a resumed file may be extended)."""
+        if status == "resume" and self.data["run"].get("reps", 0) < reps:
+            self.data["run"]["reps"] = reps
+
     # -- answers --------------------------------------------------------------------------------------------
+    def prompt(self, item_id) -> str:
+        return self._by_id[item_id]["prompt"]
+
     def done(self, scenario_id: int) -> set[int]:
         return {a["repetition"] for a in self._by_id[scenario_id]["answers"]}
 
@@ -130,7 +146,7 @@ class AnswerFile:
         self._dirty = True
 
     def n_answers(self) -> int:
-        return sum(len(s["answers"]) for s in self.data["scenarios"])
+        return sum(len(s["answers"]) for s in self.data[self.ITEMS])
 
     def is_complete(self, reps: int) -> bool:
         return all(not self.missing(sid, reps) for sid in self._by_id)

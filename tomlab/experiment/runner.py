@@ -1,4 +1,8 @@
-"""The ToM experiment: scenarios x prompting types x repetitions -> answer files (resumable)."""
+"""The ToM experiment: scenarios x prompting types x repetitions -> answer files (resumable).
+
+The pieces every runner shares (the model and its dtype, the run block, the generation loop that fills answer files
+under their locks with a progress bar) are public here; ``tomlab.tasks.runner`` reuses them for the benchmarks.
+"""
 
 from __future__ import annotations
 
@@ -6,58 +10,30 @@ import platform
 import subprocess
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .answers import AnswerFile, FileLock, default_path, run_key
-from .errors import ToMLabError
-from .generation import Engine, PromptGroup, SamplingParams, answer_seed
-from .models import (display_name, load_model, load_tokenizer, model_reference, pick_device, pick_dtype,
-                     quantization_config, repo_relative, resolve_model)
-from .prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
-from .scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT, load_cot_examples, load_scenarios
+from .. import __version__
+from ..answers import AnswerFile, FileLock, default_path, run_key
+from ..errors import ToMLabError
+from ..generation import Engine, PromptGroup, answer_seed
+from ..models import (display_name, load_model, load_tokenizer, model_reference, pick_device, pick_dtype,
+                      quantization_config, repo_relative, resolve_model)
+from ..prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
+from ..scenarios import REPO_ROOT, load_cot_examples, load_scenarios
+from .config import ExperimentConfig, ModelArguments
 
-DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers"
-
-
-@dataclass
-class ExperimentConfig:
-    model: str | None = None
-    revision: str | None = None
-    conditions: list[Condition] = field(default_factory=lambda: [Condition(False, False)])
-    reps: int = 20
-    sampling: SamplingParams = field(default_factory=SamplingParams)
-    seed: int = 0
-    dtype: str = "auto"
-    device: str | None = None
-    device_map: str | None = None
-    load_in_8bit: bool = False
-    load_in_4bit: bool = False
-    trust_remote_code: bool = False
-    prompt_format: str = "scenario"
-    chat: bool = False
-    scenarios: Path = DEFAULT_SCENARIOS
-    cot_examples: Path = DEFAULT_COT_EXAMPLES
-    output: Path | None = None
-    output_dir: Path = DEFAULT_OUTPUT_DIR
-    overwrite: bool = False
-    batch_size: int = 320
-    progress: bool = True
-
-
-def validate(cfg: ExperimentConfig) -> None:
+def validate(cfg) -> None:
+    """Check the shared model / sampling / prompt / output flags of a runner's config before any work."""
     s = cfg.sampling
     checks = [
-        (cfg.reps >= 1, f"--reps {cfg.reps}: must be at least 1"),
+        (cfg.repetitions >= 1, f"--reps {cfg.repetitions}: must be at least 1"),
         (s.max_new_tokens >= 1, f"--tokens {s.max_new_tokens}: must be at least 1"),
         (s.top_k >= 0, f"--top_k {s.top_k}: must be >= 0 (0 disables it)"),
         (0.0 < s.top_p <= 1.0, f"--top_p {s.top_p}: must be in (0, 1]"),
         (s.temperature >= 0.0, f"--temp {s.temperature}: must be >= 0 (0 means greedy)"),
         (cfg.batch_size >= 1, f"--batch_size {cfg.batch_size}: must be at least 1"),
         (cfg.prompt_format in PROMPT_FORMATS, f"--prompt_format {cfg.prompt_format}: choose scenario or context"),
-        (not (cfg.output and len(cfg.conditions) > 1 and cfg.output.suffix != ".json"),
-         f"--output {cfg.output}: must end in .json"),
+        (cfg.model_label is None or cfg.model_label.strip() != "", "--model_label: must not be empty"),
     ]
     for ok, message in checks:
         if not ok:
@@ -91,6 +67,40 @@ def _git_commit() -> str | None:
         return None
 
 
+def model_label(cfg: ModelArguments | ExperimentConfig) -> str:
+    """The label reports and file names group by: another way of asking is another "model" row."""
+    if cfg.model_label is not None:
+        return cfg.model_label
+    return (display_name(cfg.model) + (" [chat]" if cfg.chat else "")
+            + (" [context]" if cfg.prompt_format == "context" else ""))
+
+
+def prepare(cfg) -> tuple[str, str, str, object]:
+    """Resolve the model: (path to load, device, resolved dtype name, tokenizer)."""
+    path = resolve_model(cfg.model)
+    device = pick_device(cfg.device) if not cfg.device_map else "auto"
+    dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None))).replace("torch.", "")
+    tokenizer = load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
+    return path, device, dtype, tokenizer
+
+
+def quantization(cfg) -> str | None:
+    return "8bit" if cfg.load_in_8bit else "4bit" if cfg.load_in_4bit else None
+
+
+def run_block(cfg, label: str, dtype: str, device: str, key: str, data_files: dict) -> dict:
+    """An answer file's ``run`` block: what made it, on what, and (filled in as it runs) how long it took."""
+    import torch
+    import transformers
+
+    return {"model_name": label, "model_path": model_reference(cfg.model), "revision": cfg.revision, "dtype": dtype,
+            "device": device, "quantization": quantization(cfg), "seed": cfg.seed, "reps": cfg.repetitions,
+            "batch_size": cfg.batch_size, "run_key": key, "code_version": __version__, "git_commit": _git_commit(),
+            **data_files, "torch": torch.__version__, "transformers": transformers.__version__,
+            "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "finished": None,
+            "generation_seconds": 0.0, "new_tokens": 0}
+
+
 def output_path(cfg: ExperimentConfig, condition: Condition, key: str, model_name: str) -> Path:
     if cfg.output is None:
         return default_path(cfg.output_dir, model_name, condition.name, key)
@@ -99,21 +109,21 @@ def output_path(cfg: ExperimentConfig, condition: Condition, key: str, model_nam
     return cfg.output.with_name(f"{cfg.output.stem}_{condition.name}{cfg.output.suffix}")
 
 
+def new_summary(label: str, cfg, dtype: str) -> dict:
+    return {"model": label, "model_path": model_reference(cfg.model), "dtype": dtype, "files": [],
+            "answers_generated": 0, "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
+
+
 def run_experiment(cfg: ExperimentConfig) -> dict:
     """Run (or resume) every requested prompting type; return a summary with the files written."""
-    import torch
-    import transformers
-
     validate(cfg)
+    if cfg.output and len(cfg.conditions) > 1 and cfg.output.suffix != ".json":
+        raise ToMLabError(f"--output {cfg.output}: must end in .json")
     scenarios = load_scenarios(cfg.scenarios)
     examples = load_cot_examples(cfg.cot_examples) if any(c.cot for c in cfg.conditions) else []
     model_name = display_name(cfg.model)
-    # the label reports and file names group by: another way of asking is another "model" row
-    label = model_name + (" [chat]" if cfg.chat else "") + (" [context]" if cfg.prompt_format == "context" else "")
-    path = resolve_model(cfg.model)
-    device = pick_device(cfg.device) if not cfg.device_map else "auto"
-    dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None))).replace("torch.", "")
-    tokenizer = load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
+    label = model_label(cfg)
+    path, device, dtype, tokenizer = prepare(cfg)
 
     files = []
     for condition in cfg.conditions:
@@ -123,57 +133,55 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
         identity = {"model": model_name, "revision": cfg.revision, "dtype": dtype, "seed": cfg.seed,
                     "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
                     "quant": "8bit" if cfg.load_in_8bit else "4bit" if cfg.load_in_4bit else None}
+        if cfg.model_label is not None:  # only a label given by hand: the keys of unlabelled runs stay as they were
+            identity["model_label"] = cfg.model_label
         key = run_key(identity)
         target = output_path(cfg, condition, key, label)
-        run = {"model_name": label, "model_path": model_reference(cfg.model), "revision": cfg.revision, "dtype": dtype,
-               "device": device, "quantization": identity["quant"], "seed": cfg.seed, "reps": cfg.reps,
-               "batch_size": cfg.batch_size, "run_key": key, "code_version": __version__,
-               "git_commit": _git_commit(), "scenarios_file": repo_relative(cfg.scenarios),
-               "cot_examples_file": repo_relative(cfg.cot_examples) if condition.cot else None,
-               "torch": torch.__version__, "transformers": transformers.__version__,
-               "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-               "finished": None, "generation_seconds": 0.0, "new_tokens": 0}
+        run = run_block(cfg, label, dtype, device, key, {
+            "scenarios_file": repo_relative(cfg.scenarios),
+            "cot_examples_file": repo_relative(cfg.cot_examples) if condition.cot else None})
         answer_file, status = AnswerFile.open(target, key, cfg.overwrite, model=cfg.model or model_name,
                                               condition=condition, params=cfg.sampling,
                                               prompt_format=cfg.prompt_format, chat=cfg.chat,
                                               scenarios=scenarios, prompts=prompts, run=run)
-        if status == "resume" and answer_file.data["run"].get("reps", 0) < cfg.reps:
-            answer_file.data["run"]["reps"] = cfg.reps
+        answer_file.want_reps(cfg.repetitions, status)
         files.append((condition, answer_file, status))
 
-    pending = {(c.name, sid): f.missing(sid, cfg.reps) for c, f, _ in files for sid in (s.id for s in scenarios)}
-    total_pending = sum(len(v) for v in pending.values())
-    summary = {"model": label, "model_path": model_reference(cfg.model), "dtype": dtype, "files": [], "answers_generated": 0,
-               "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
-    if total_pending:
-        _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, summary)
+    # One prompting type at a time: batches never mix types, so in bf16 (where rounding follows the batch shape)
+    # a type's answers do not depend on which other types were asked in the same command or are already on disk.
+    plans = []
+    for condition, f, _ in files:
+        groups = [PromptGroup(f.prompt(s.id), [((condition.name, s.id, r), answer_seed(cfg.seed, condition.name, s.id, r))
+                                              for r in f.missing(s.id, cfg.repetitions)])
+                  for s in scenarios if f.missing(s.id, cfg.repetitions)]
+        if groups:
+            plans.append((f, groups))
+    summary = new_summary(label, cfg, dtype)
+    generate_into_files(cfg, [f for _, f, _ in files], plans, path, tokenizer, summary)
     for condition, f, status in files:
         summary["files"].append({"path": str(f.path), "prompting": condition.name, "status": status,
                                  "answers": f.n_answers(), "complete": f.data["complete"]})
     return summary
 
 
-def _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, summary):
+def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFile, list[PromptGroup]]], path: str,
+                        tokenizer, summary: dict) -> None:
+    """Generate every request of ``plans`` (one answer file's prompt groups each, decoded file by file) into its
+    file, saved atomically as answers arrive, under each file's lock, with a progress bar; then mark every file of
+    ``files`` complete or not. Request keys are ``(tag, item id, repetition)``. Loads the model only if needed."""
     from tqdm.auto import tqdm
 
+    total = sum(len(g.requests) for _, groups in plans for g in groups)
+    if not total:
+        return
     model = load_model(path, revision=cfg.revision, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map,
                        load_in_8bit=cfg.load_in_8bit, load_in_4bit=cfg.load_in_4bit,
                        trust_remote_code=cfg.trust_remote_code)
     engine = Engine(model, tokenizer, batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
-    # One prompting type at a time: batches never mix types, so in bf16 (where rounding follows the batch shape)
-    # a type's answers do not depend on which other types were asked in the same command or are already on disk.
-    plans = []
-    for condition, f, _ in files:
-        groups = [PromptGroup(f._by_id[s.id]["prompt"],
-                              [((condition.name, s.id, r), answer_seed(cfg.seed, condition.name, s.id, r))
-                               for r in pending[(condition.name, s.id)]])
-                  for s in scenarios if pending[(condition.name, s.id)]]
-        if groups:
-            plans.append((f, groups))
-    locks = [FileLock(f.path) for _, f, _ in files]
+    locks = [FileLock(f.path) for f in files]
     for lock in locks:
         lock.__enter__()
-    bar = tqdm(total=total_pending, desc="answers", unit="ans", disable=not cfg.progress, dynamic_ncols=True)
+    bar = tqdm(total=total, desc="answers", unit="ans", disable=not cfg.progress, dynamic_ncols=True)
     start = time.perf_counter()
     seconds = {}  # per answer file: its own generation time
     try:
@@ -181,8 +189,8 @@ def _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, su
             file_start = time.perf_counter()
             seeds = {key: seed for g in groups for key, seed in g.requests}
             for done in engine.generate(groups, cfg.sampling, progress=bar):
-                _, sid, rep = done.key
-                f.add(sid, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
+                _, item_id, rep = done.key
+                f.add(item_id, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
                 f.data["run"]["new_tokens"] = f.data["run"].get("new_tokens", 0) + done.new_tokens
                 summary["answers_generated"] += 1
                 summary["new_tokens"] += done.new_tokens
@@ -192,12 +200,11 @@ def _generate(cfg, files, scenarios, pending, total_pending, path, tokenizer, su
                 f.save(every=1.0)
             seconds[f.path] = time.perf_counter() - file_start
     finally:
-        elapsed = time.perf_counter() - start
-        summary["generation_seconds"] = elapsed
+        summary["generation_seconds"] = time.perf_counter() - start
         bar.close()
-        for condition, f, _ in files:
+        for f in files:
             run = f.data["run"]
-            complete = f.is_complete(cfg.reps)
+            complete = f.is_complete(cfg.repetitions)
             f.data["complete"] = complete
             f.save(generation_seconds=round(run.get("generation_seconds", 0.0) + seconds.get(f.path, 0.0), 3),
                    finished=time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None)

@@ -1,0 +1,134 @@
+"""The runners' settings, each declared once as a dataclass field and parsed with transformers' HfArgumentParser.
+
+Every field is a flag under its own name in both spellings (``--top_k`` and ``--top-k``); the original scripts'
+short names stay as aliases (``--reps``, ``--tokens``, ``--temp``, ``--sbs``, ``--cot``); the help text is the
+field's metadata. The groups are shared: ``tom_eval.py`` (and its presets) parse :class:`ExperimentConfig`,
+``benchmark_eval.py`` parses the model, sampling, prompt and output groups with its own benchmark group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ToMLabError
+from ..generation import SamplingParams
+from ..models import DTYPES
+from ..prompts import ALL_CONDITIONS, PROMPT_FORMATS, Condition
+from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
+
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers"
+
+
+def flag(default, help: str, **metadata):
+    """A dataclass field that is a command-line flag: its default, its help text, argparse extras (aliases, choices)."""
+    return field(default=default, metadata={"help": help, **metadata})
+
+
+@dataclass
+class ModelArguments:
+    _argument_group_name = "model"
+
+    model: str | None = flag(None, "hub id, local folder, .gguf file, or 'embedded' (SmolLM2-135M-Instruct, "
+                                   "the default of tom_eval.py and benchmark_eval.py)")
+    model_label: str | None = flag(None, "how the model is called in file names and reports (default: the model "
+                                         "name, with ' [chat]' / ' [context]' for those ways of asking); a label "
+                                         "given here is part of the run's identity")
+    revision: str | None = flag(None, "hub revision (branch, tag or commit)")
+    dtype: str = flag("auto", "auto: bf16 on CUDA/bf16-capable CPUs, else fp16 on CUDA / fp32 on CPU",
+                      choices=DTYPES)
+    device: str | None = flag(None, "cpu, cuda, cuda:1 ... (none given: cuda if available)")
+    device_map: str | None = flag(None, "'auto' spreads a model too large for one device")
+    load_in_8bit: bool = flag(False, "bitsandbytes 8-bit (CUDA only)")
+    load_in_4bit: bool = flag(False, "bitsandbytes 4-bit NF4 (CUDA only)")
+    trust_remote_code: bool = flag(False, "run code shipped with the model (off)")
+    batch_size: int = flag(320, "max answers decoded together")
+
+
+@dataclass
+class SamplingArguments:
+    _argument_group_name = "sampling (original flags and defaults)"
+
+    repetitions: int = flag(20, "answers per item (and prompting type)", aliases=["--reps"])
+    max_new_tokens: int = flag(128, "max new tokens per answer", aliases=["--tokens"])
+    top_k: int = flag(50, "sample among the k most likely tokens (0 disables it)")
+    top_p: float = flag(0.95, "nucleus sampling: the smallest set of tokens holding this probability mass")
+    temperature: float = flag(0.4, "sampling temperature (0 = greedy)", aliases=["--temp"])
+    seed: int = flag(0, "same seed and settings -> identical answers")
+
+    @property
+    def sampling(self) -> SamplingParams:
+        return SamplingParams(max_new_tokens=self.max_new_tokens, top_k=self.top_k, top_p=self.top_p,
+                              temperature=self.temperature, do_sample=self.temperature > 0)
+
+
+@dataclass
+class PromptArguments:
+    _argument_group_name = "prompting (original flags)"
+
+    step_by_step: bool = flag(False, "step-by-step: append \"Let's think step by step: \"", aliases=["--sbs"])
+    prompt_format: str = flag("scenario", "'scenario' = original prompts; 'context' = the finetuned models' format",
+                              choices=PROMPT_FORMATS)
+    chat: bool = flag(False, "wrap each prompt in the tokenizer's chat template (the original fed raw prompts)")
+
+
+@dataclass
+class OutputArguments:
+    _argument_group_name = "output"
+
+    output: Path | None = flag(None, "answer file; default: a unique name per run settings under --output_dir "
+                                     "(tom_eval.py --all_conditions adds _<type> to a name given here)")
+    output_dir: Path = flag(DEFAULT_OUTPUT_DIR, "folder of the default answer-file names")
+    overwrite: bool = flag(False, "regenerate a file that already holds this run")
+    progress: bool = flag(True, "show a progress bar (--no_progress: none)")
+
+
+@dataclass
+class ExperimentArguments:
+    _argument_group_name = "the 16-scenario experiment"
+
+    chain_of_thought: bool = flag(False, "two-shot chain of thought examples before the item", aliases=["--cot"])
+    all_conditions: bool = flag(False, "run Base, SbS, CoT and SbS+CoT in one invocation (model loaded once); "
+                                       "ignores --sbs/--cot")
+    scenarios: Path = flag(DEFAULT_SCENARIOS, "the scenario file")
+    cot_examples: Path = flag(DEFAULT_COT_EXAMPLES, "the chain-of-thought examples")
+    grade: bool = flag(True, "print the graded accuracy table at the end (--no_grade: skip it)")
+
+
+@dataclass
+class ExperimentConfig(ModelArguments, SamplingArguments, PromptArguments, ExperimentArguments, OutputArguments):
+    """Everything ``tom_eval.py`` takes: the union of its flag groups."""
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return list(ALL_CONDITIONS) if self.all_conditions else [Condition(self.step_by_step, self.chain_of_thought)]
+
+
+EXPERIMENT_GROUPS = (PromptArguments, ExperimentArguments, SamplingArguments, ModelArguments, OutputArguments)
+
+
+def parse_groups(groups, argv=None, description: str | None = None, defaults: dict | None = None) -> dict:
+    """Parse ``argv`` with the flags of ``groups`` (HfArgumentParser); ``defaults`` override field defaults (the
+    presets'). Unknown flags and bad values are argparse's one ``error:`` line and exit 2. Returns {field: value}."""
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(groups, description=description)
+    if defaults:
+        unknown = set(defaults) - {f.name for g in groups for f in dataclasses.fields(g)}
+        if unknown:
+            raise ValueError(f"defaults for unknown fields: {sorted(unknown)}")
+        parser.set_defaults(**defaults)
+    *parts, rest = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True, look_for_args_file=False)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return {k: v for part in parts for k, v in vars(part).items()}
+
+
+def parse_config(argv=None, description: str | None = None, defaults: dict | None = None,
+                 model_required: bool = False) -> ExperimentConfig:
+    """``tom_eval.py``'s command line -> :class:`ExperimentConfig`."""
+    cfg = ExperimentConfig(**parse_groups(EXPERIMENT_GROUPS, argv, description, defaults))
+    if model_required and cfg.model is None:
+        raise ToMLabError("--model is required: name the model to ask (hub id or local folder)")
+    return cfg
