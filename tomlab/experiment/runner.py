@@ -39,11 +39,11 @@ def validate(cfg) -> None:
         if not ok:
             raise ToMLabError(message)
     for flag, target in (("--output", cfg.output), ("--output_dir", cfg.output_dir)):
-        _check_writable_location(flag, target)
+        check_writable_location(flag, target)
     quantization_config(cfg.load_in_8bit, cfg.load_in_4bit)  # bitsandbytes needs CUDA: fail before any work
 
 
-def _check_writable_location(flag: str, target: Path | None) -> None:
+def check_writable_location(flag: str, target: Path | None) -> None:
     """Refuse an output path that runs through a regular file (``some_file/x.json``) or names a folder."""
     if target is None:
         return
@@ -214,9 +214,10 @@ def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFi
 
 def format_summary(summary: dict) -> str:
     lines = [f"model: {summary['model']}  ({summary['model_path']}, {summary['dtype']})"]
+    width = max([8] + [len(f["prompting"]) for f in summary["files"]])
     for f in summary["files"]:
         state = "complete" if f["complete"] else "INCOMPLETE"
-        lines.append(f"  {f['prompting']:<8} {f['answers']:>5} answers  {state:<10} [{f['status']}]  {f['path']}")
+        lines.append(f"  {f['prompting']:<{width}} {f['answers']:>5} answers  {state:<10} [{f['status']}]  {f['path']}")
     secs = summary["generation_seconds"]
     if summary["answers_generated"]:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary["finish_reasons"].items()))

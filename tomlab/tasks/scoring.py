@@ -1,0 +1,146 @@
+"""Scoring benchmark answer files: per question and repetition, correct or not; accuracy by kind and belief.
+
+Open form: the named container must be the gold one (:func:`tomlab.tasks.tomi.final_answer`). Yes/no form: each
+probe is read by the project's grader (the one validated on the 16 scenarios against human graders), and a
+question counts as correct only when all of its probes are (one probe for Strange Stories, two for ToMi).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ToMLabError
+from ..stats import wilson_interval
+from .answers import SCHEMA
+from .tomi import final_answer
+
+
+@dataclass
+class ScoredQuestion:
+    id: str
+    kind: str
+    belief: str | None
+    correct: list  # per repetition
+    answered: list  # per repetition: every prompt got a readable answer (a container / a yes or no)
+
+
+@dataclass
+class ScoredFile:
+    path: str
+    model: str
+    benchmark: str
+    form: str
+    prompting: str
+    complete: bool
+    questions: list = field(default_factory=list)
+
+    @property
+    def test(self) -> str:
+        """The test's name in tables: benchmark and form, and the prompting type where it is not Base."""
+        return f"{self.benchmark}-{self.form}" + ("" if self.prompting == "Base" else f"-{self.prompting}")
+
+    @property
+    def n(self) -> int:
+        return sum(len(q.correct) for q in self.questions)
+
+    @property
+    def n_correct(self) -> int:
+        return sum(sum(q.correct) for q in self.questions)
+
+    @property
+    def accuracy(self) -> float:
+        return self.n_correct / self.n if self.n else float("nan")
+
+    def per_question(self) -> dict:
+        """{question id: share of its repetitions answered correctly}."""
+        return {q.id: sum(q.correct) / len(q.correct) for q in self.questions if q.correct}
+
+
+def is_benchmark_file(data) -> bool:
+    return isinstance(data, dict) and data.get("schema") == SCHEMA and isinstance(data.get("items"), list)
+
+
+def collect_benchmark_files(paths) -> list[Path]:
+    """Files and folders (searched recursively for benchmark answer files), in a stable order."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = [q for q in sorted(p.rglob("*.json")) if _is_benchmark_path(q)]
+            if not found:
+                raise ToMLabError(f"{p}: no benchmark answer files in this folder")
+            out += found
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise ToMLabError(f"{p}: no such file or folder")
+    return list(dict.fromkeys(out))
+
+
+def _is_benchmark_path(path: Path) -> bool:
+    try:
+        return is_benchmark_file(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return False
+
+
+def score_file(path, grader=None) -> ScoredFile:
+    from ..grading import Grader, Item
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ToMLabError(f"{path}: not a readable benchmark answer file ({exc})") from None
+    if not is_benchmark_file(data):
+        raise ToMLabError(f"{path}: not a benchmark answer file (schema {SCHEMA})")
+    grader = grader or Grader()
+    step_by_step = data.get("prompting") == "SbS"
+    units: dict = {}  # question id -> [(entry, {rep: (correct, answered)})]
+    for entry in data["items"]:
+        verdicts = {}
+        for a in entry["answers"]:
+            if data["form"] == "open":
+                named = final_answer(a["output"], entry["choices"], step_by_step)
+                verdicts[a["repetition"]] = (named == entry["gold answer"], named is not None)
+            else:
+                g = grader.grade(a["output"], Item(0, entry["question"], entry["gold answer"], entry["context"]),
+                                 finish_reason=a.get("finish_reason"))
+                verdicts[a["repetition"]] = (g.label == "correct", g.verdict != "none")
+        units.setdefault(entry["question_id"], []).append((entry, verdicts))
+    scored = ScoredFile(str(path), data["run"].get("model_name") or data["model"], data["benchmark"], data["form"],
+                        data.get("prompting", "Base"), bool(data.get("complete")))
+    for qid, parts in units.items():
+        reps = sorted(set.intersection(*(set(v) for _, v in parts)))
+        first = parts[0][0]
+        scored.questions.append(ScoredQuestion(
+            qid, first["kind"], first["belief"], [all(v[r][0] for _, v in parts) for r in reps],
+            [all(v[r][1] for _, v in parts) for r in reps]))
+    return scored
+
+
+def breakdown(scored: ScoredFile) -> list[dict]:
+    """Accuracy overall, per question kind and per belief type, with 95% Wilson intervals."""
+    groups = [("all", "all", scored.questions)]
+    for attr in ("kind", "belief"):
+        values = list(dict.fromkeys(getattr(q, attr) for q in scored.questions if getattr(q, attr) is not None))
+        if len(values) > 1:
+            groups += [(attr, v, [q for q in scored.questions if getattr(q, attr) == v]) for v in values]
+    rows = []
+    for attr, value, qs in groups:
+        k, n = sum(sum(q.correct) for q in qs), sum(len(q.correct) for q in qs)
+        answered = sum(sum(q.answered) for q in qs)
+        low, high = wilson_interval(k, n)
+        rows.append({"by": attr, "value": value, "correct": k, "n": n, "accuracy": k / n if n else float("nan"),
+                     "low": low, "high": high, "answered": answered / n if n else float("nan")})
+    return rows
+
+
+def breakdown_markdown(scored: ScoredFile) -> str:
+    lines = [f"{scored.model} - {scored.test}" + ("" if scored.complete else "  [INCOMPLETE run]"),
+             "| by | group | correct / n | accuracy [95% CI] | answered |", "| :-- | :-- | --: | :-- | --: |"]
+    for r in breakdown(scored):
+        lines.append(f"| {r['by']} | {r['value']} | {r['correct']} / {r['n']} | {r['accuracy']:.3f} "
+                     f"[{r['low']:.3f}, {r['high']:.3f}] | {r['answered']:.2f} |")
+    return "\n".join(lines)
