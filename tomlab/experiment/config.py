@@ -108,20 +108,31 @@ class ExperimentConfig(ModelArguments, SamplingArguments, PromptArguments, Exper
 EXPERIMENT_GROUPS = (PromptArguments, ExperimentArguments, SamplingArguments, ModelArguments, OutputArguments)
 
 
-def parse_groups(groups, argv=None, description: str | None = None, defaults: dict | None = None) -> dict:
+def parse_groups(groups, argv=None, description: str | None = None, defaults: dict | None = None,
+                 where: str | None = None) -> dict:
     """Parse ``argv`` with the flags of ``groups`` (HfArgumentParser); ``defaults`` override field defaults (the
-    presets'). Unknown flags and bad values are argparse's one ``error:`` line and exit 2. Returns {field: value}."""
+    presets'). Unknown flags and bad values are argparse's one ``error:`` line and exit 2, or, with ``where`` (the
+    file and line the flags were read from), a :class:`ToMLabError` naming it. Returns {field: value}."""
+    import argparse
+
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(groups, description=description)
+    parser = HfArgumentParser(groups, description=description, exit_on_error=where is None)
     if defaults:
         unknown = set(defaults) - {f.name for g in groups for f in dataclasses.fields(g)}
         if unknown:
             raise ValueError(f"defaults for unknown fields: {sorted(unknown)}")
         parser.set_defaults(**defaults)
-    *parts, rest = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True, look_for_args_file=False)
+    try:
+        *parts, rest = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True,
+                                                          look_for_args_file=False)
+    except argparse.ArgumentError as exc:
+        raise ToMLabError(f"{where}: {exc}") from None
     if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        message = f"unrecognized arguments: {' '.join(rest)}"
+        if where is None:
+            parser.error(message)
+        raise ToMLabError(f"{where}: {message}")
     return {k: v for part in parts for k, v in vars(part).items()}
 
 

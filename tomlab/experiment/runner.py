@@ -151,8 +151,9 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
     # a type's answers do not depend on which other types were asked in the same command or are already on disk.
     plans = []
     for condition, f, _ in files:
-        groups = [PromptGroup(f.prompt(s.id), [((condition.name, s.id, r), answer_seed(cfg.seed, condition.name, s.id, r))
-                                              for r in f.missing(s.id, cfg.repetitions)])
+        groups = [PromptGroup(f.prompt(s.id), [((condition.name, s.id, r),
+                                                answer_seed(cfg.seed, condition.name, s.id, r))
+                                               for r in f.missing(s.id, cfg.repetitions)])
                   for s in scenarios if f.missing(s.id, cfg.repetitions)]
         if groups:
             plans.append((f, groups))

@@ -126,7 +126,8 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict:
     files, plans = [], []
     for form in forms:
         units = [(item, u) for item in items for u in item.units(form)]
-        prompts = {u.id: build_prompt(_PromptItem(item.story, u.question), condition, [], cfg.prompt_format) for item, u in units}
+        prompts = {u.id: build_prompt(_PromptItem(item.story, u.question), condition, [], cfg.prompt_format)
+                   for item, u in units}
         if cfg.chat:
             prompts = {uid: apply_chat_template(tokenizer, p) for uid, p in prompts.items()}
         identity = {"benchmark": cfg.benchmark, "form": form, "model": display_name(cfg.model),

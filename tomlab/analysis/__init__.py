@@ -1,0 +1,1 @@
+"""Analyses across runs: the correlation of the 16-scenario experiment with the benchmarks."""

@@ -1,0 +1,216 @@
+"""The correlation study in one command: for every model of a models list file, the 16-scenario experiment (the
+four prompting types, the original protocol) and every benchmark form (greedy), then the correlation report.
+
+A models list file holds one model per line, as the runners' model flags (``#`` starts a comment)::
+
+    embedded
+    --model embedded --chat
+    --model runs/finetune/ppo --prompt_format context --model_label SmolLM2-PPO
+    --model Qwen/Qwen2.5-0.5B-Instruct --chat
+
+(a line without flags names ``--model``). Each model's answer files are found by their run keys, so whatever is
+already complete is read, not generated again; an interrupted study resumes. The 16 scenarios are graded by
+``tomlab.grading.grade_files``, the benchmarks scored by ``tomlab.tasks.scoring``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ToMLabError
+from ..experiment.config import (DEFAULT_OUTPUT_DIR, ExperimentConfig, ModelArguments, PromptArguments, flag,
+                                 parse_groups)
+from ..experiment.runner import run_experiment
+from ..io import atomic_write_json, atomic_write_text
+from ..scenarios import REPO_ROOT
+from ..schema import PROMPTINGS
+from ..tasks.runner import BENCHMARKS, DEFAULTS as BENCHMARK_DEFAULTS, BenchmarkConfig, run_benchmark
+from ..tasks.scoring import score_file
+from .correlation import (ANCHOR, N_BOOT, N_SPLITS, TestScores, analyse, correlation_table, models_table, scatter,
+                          verdict)
+
+DEFAULT_OUT = REPO_ROOT / "report" / "correlation"
+HUB_MODELS = DEFAULT_OUT / "hub_models.txt"
+
+
+@dataclass
+class CorrelateArguments:
+    models: Path = flag(DEFAULT_OUT / "models.txt", "models list file: one model per line, as runner model flags")
+    out: Path = flag(DEFAULT_OUT, "folder for REPORT.md, correlation.json and scatter.png")
+    answers_dir: Path = flag(DEFAULT_OUTPUT_DIR, "where the 16-scenario answer files are (or go)")
+    benchmarks_dir: Path = flag(BENCHMARK_DEFAULTS["output_dir"], "where the benchmark answer files are (or go)")
+    prompting: str = flag("all", "which prompting types of the 16 scenarios count: all four pooled, or one",
+                          choices=("all", *PROMPTINGS))
+    n_boot: int = flag(N_BOOT, "bootstrap resamples per interval")
+    n_splits: int = flag(N_SPLITS, "random item splits per split-half reliability")
+    seed: int = flag(0, "seed of the bootstrap and the splits")
+    progress: bool = flag(True, "progress bars while generating (--no_progress: none)")
+
+
+def read_models(path: Path) -> list[tuple[str, dict]]:
+    """[(the line as written, its model and prompt flags)]."""
+    if not Path(path).is_file():
+        raise ToMLabError(f"--models {path}: no such file")
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        argv = shlex.split(text)
+        if not argv[0].startswith("-"):
+            argv = ["--model", *argv]
+        out.append((text, parse_groups((ModelArguments, PromptArguments), argv, where=f"{path}:{n}")))
+    if not out:
+        raise ToMLabError(f"--models {path}: no models in it")
+    return out
+
+
+def run_models(args: CorrelateArguments) -> list[dict]:
+    """Run (or find complete) each model's experiment and benchmarks: [{label, line, experiment, benchmarks}]."""
+    runs, labels = [], {}
+    for line, values in read_models(args.models):
+        shared = {**values, "progress": args.progress}
+        print(f"== {line}", flush=True)
+        exp = run_experiment(ExperimentConfig(**shared, all_conditions=True, grade=False, output_dir=args.answers_dir))
+        label = exp["model"]
+        if label in labels:
+            raise ToMLabError(f"--models {args.models}: two lines give the model label {label!r} ({labels[label]!r} "
+                              f"and {line!r}); tell them apart with --model_label")
+        labels[label] = line
+        bench = [f["path"] for b in BENCHMARKS
+                 for f in run_benchmark(BenchmarkConfig(**{**BENCHMARK_DEFAULTS, **shared, "benchmark": b,
+                                                           "output_dir": args.benchmarks_dir}))["files"]]
+        runs.append({"label": label, "line": line, "experiment": [f["path"] for f in exp["files"]],
+                     "benchmarks": bench})
+    return runs
+
+
+def scenario_scores(runs: list[dict], prompting: str) -> TestScores:
+    from ..grading import grade_files
+
+    models, rows, answers = [], [], []
+    for run in runs:
+        graded = [g for g in grade_files(run["experiment"]) if prompting in ("all", g.prompting)]
+        correct, n = {}, {}
+        for g in graded:
+            for sid, k in g.per_scenario_correct().items():
+                correct[sid] = correct.get(sid, 0) + k
+            for sid, k in g.per_scenario_n().items():
+                n[sid] = n.get(sid, 0) + k
+        items = sorted(n)
+        models.append(run["label"])
+        rows.append([correct[s] / n[s] for s in items])
+        answers.append(sum(n.values()))
+    return TestScores(ANCHOR, models, items, np.array(rows, float), np.array(answers))
+
+
+def benchmark_scores(runs: list[dict]) -> dict:
+    per_test: dict = {}
+    for run in runs:
+        for path in run["benchmarks"]:
+            scored = score_file(path)
+            per_test.setdefault(scored.test, []).append((run["label"], scored))
+    tests = {}
+    for name, entries in per_test.items():
+        items = list(entries[0][1].per_question())
+        rows, answers = [], []
+        for _, scored in entries:
+            share = scored.per_question()
+            if list(share) != items:
+                raise ToMLabError(f"{scored.path}: asks other {name} items than {entries[0][1].path}")
+            rows.append([share[q] for q in items])
+            answers.append(scored.n)
+        tests[name] = TestScores(name, [label for label, _ in entries], items, np.array(rows, float),
+                                 np.array(answers))
+    return tests
+
+
+def write_report(args: CorrelateArguments, runs: list[dict], tests: dict, result: dict, command: str) -> Path:
+    out = Path(args.out)
+    scatter(tests, out / "scatter.png")
+    atomic_write_json(out / "correlation.json", {
+        "command": command, "prompting": args.prompting,
+        "models": [{k: run[k] for k in ("label", "line")} for run in runs],
+        "accuracy": {name: dict(zip(t.models, map(float, t.accuracy()))) for name, t in tests.items()},
+        **result})
+    files = "\n".join(f"- `{run['label']}` (`{run['line']}`): "
+                      + ", ".join(f"`{_rel(p)}`" for p in run["experiment"] + run["benchmarks"]) for run in runs)
+    text = f"""# Does the 16-scenario experiment track established ToM benchmarks?
+
+Made by `{command}` from the models list `{_rel(args.models)}`.
+
+## Models and their scores
+
+Accuracy with 95% Wilson intervals. {ANCHOR}: {"all four prompting types pooled" if args.prompting == "all"
+else args.prompting + " prompting"}, 20 sampled answers per scenario and type, graded automatically. Benchmarks:
+one greedy answer per prompt; tomi-open = name the container (normalised match), tomi-yesno = a yes/no probe per
+container, correct only when both are right (a model that always says the same word scores 0; guessing 0.25),
+strange_stories-yesno = one yes/no question per story (always "no": 0.53, always "yes": 0.47).
+
+{models_table(tests)}
+
+## Correlation across models
+
+Item scores = the share of an item's answers that were correct; a model's score = the mean over items. Intervals:
+95% percentile bootstrap, {result['n_boot']} resamples of the models and, independently per test, of the items.
+Split-half reliability: the correlation across models between the scores on two random halves of a test's items,
+averaged over {result['n_splits']} random splits, then Spearman-Brown corrected to the full test. Corrected r =
+r / sqrt(reliability x reliability) (Spearman's correction for attenuation; n/a where a reliability is not
+positive). The last column: the smallest Pearson r a two-sided test at 5% could tell from zero with that many models.
+
+{correlation_table(result)}
+
+![scatter](scatter.png)
+
+## What this can show
+
+{verdict(result)}
+
+## Recipe: 20+ hub models on a GPU box
+
+`{_rel(HUB_MODELS)}` lists instruction-tuned hub models of several families and sizes, each asked with its chat
+template. On a CUDA machine with the hub reachable (`conda env create -f environment.yml`):
+
+```bash
+python ToM_Experiment/correlate.py --models {_rel(HUB_MODELS)} --out report/correlation-hub
+```
+
+runs, for each model, the 16-scenario experiment (1,280 sampled answers) and the three benchmark forms (1,013 greedy
+prompts), resuming whatever is already on disk, then writes this report for all of them. Add `--load_in_8bit` or
+`--device_map auto` to a line for models that do not fit one GPU; add your own models as further lines.
+
+## Files
+
+{files}
+"""
+    atomic_write_text(out / "REPORT.md", text)
+    return out / "REPORT.md"
+
+
+def _rel(path) -> str:
+    from ..models import repo_relative
+
+    return repo_relative(path)
+
+
+def main(argv=None, description: str | None = None) -> int:
+    from ..errors import cli_main
+
+    @cli_main
+    def _main():
+        args = CorrelateArguments(**parse_groups((CorrelateArguments,), argv, description))
+        command = "python ToM_Experiment/correlate.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+        runs = run_models(args)
+        tests = {ANCHOR: scenario_scores(runs, args.prompting), **benchmark_scores(runs)}
+        result = analyse(tests, args.seed, args.n_boot, args.n_splits)
+        path = write_report(args, runs, tests, result, command.strip())
+        print(f"\n{models_table(tests)}\n\n{correlation_table(result)}\n\n{verdict(result)}\n\nwrote {path}")
+        return 0
+
+    return _main()
