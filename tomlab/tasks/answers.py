@@ -8,6 +8,11 @@ from ..answers import AnswerFile, model_parameter
 SCHEMA = "tomlab-benchmark-answers/1"
 
 
+def form_label(benchmark: str, form: str, prompting: str) -> str:
+    """How tables and file names call one benchmark form: ``tomi-yesno``, ``tomi-open-SbS`` (prompting if not Base)."""
+    return f"{benchmark}-{form}" + ("" if prompting == "Base" else f"-{prompting}")
+
+
 class BenchmarkFile(AnswerFile):
     ITEMS = "items"
     ITEM_ID = "id"

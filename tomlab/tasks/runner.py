@@ -24,7 +24,7 @@ from ..models import display_name, repo_relative
 from ..prompts import Condition, apply_chat_template, build_prompt
 from ..scenarios import REPO_ROOT
 from . import strange_stories, tomi
-from .answers import BenchmarkFile
+from .answers import BenchmarkFile, form_label
 from .items import FORMS, read_jsonl, write_jsonl
 from .scoring import breakdown_markdown, score_file
 
@@ -105,8 +105,8 @@ def export_items(cfg: BenchmarkConfig) -> dict:
 
 def output_path(cfg: BenchmarkConfig, form: str, n_forms: int, key: str, label: str, prompting: str) -> Path:
     if cfg.output is None:
-        test = f"{cfg.benchmark}-{form}" + ("" if prompting == "Base" else f"-{prompting}")
-        return default_path(Path(cfg.output_dir) / cfg.benchmark, label, test, key)
+        name = form_label(cfg.benchmark, form, prompting)
+        return default_path(Path(cfg.output_dir) / cfg.benchmark, label, name, key)
     if n_forms == 1:
         return cfg.output
     return cfg.output.with_name(f"{cfg.output.stem}_{form}{cfg.output.suffix}")

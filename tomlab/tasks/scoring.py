@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import ToMLabError
 from ..stats import wilson_interval
-from .answers import SCHEMA
+from .answers import SCHEMA, form_label
 from .tomi import final_answer
 
 
@@ -39,7 +39,7 @@ class ScoredFile:
     @property
     def test(self) -> str:
         """The test's name in tables: benchmark and form, and the prompting type where it is not Base."""
-        return f"{self.benchmark}-{self.form}" + ("" if self.prompting == "Base" else f"-{self.prompting}")
+        return form_label(self.benchmark, self.form, self.prompting)
 
     @property
     def n(self) -> int:
