@@ -142,6 +142,34 @@ def test_runner_files_forms_and_resume(tmp_path, tiny_model_dir):
     assert len(scored.questions) == 8 and scored.n == 8
 
 
+def test_resume_after_crash_gives_the_uninterrupted_answers(tmp_path, tiny_model_dir, monkeypatch):
+    from tomlab.tasks.answers import BenchmarkFile
+
+    argv = ["--benchmark", "tomi", "--limit", "6", "--output", str(tmp_path / "x.json")]
+    reference = run_benchmark(bench(tmp_path / "ref", tiny_model_dir, *argv[:-1], str(tmp_path / "ref.json")))
+    calls = {"n": 0}
+    original_add = BenchmarkFile.add
+
+    def crashing_add(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 9:
+            raise KeyboardInterrupt
+        original_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(BenchmarkFile, "add", crashing_add)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(bench(tmp_path, tiny_model_dir, *argv))
+    monkeypatch.setattr(BenchmarkFile, "add", original_add)
+    assert not list(tmp_path.glob("*.lock"))
+    resumed = run_benchmark(bench(tmp_path, tiny_model_dir, *argv))
+    assert [Path(f["path"]).name for f in resumed["files"]] == ["x_open.json", "x_yesno.json"]
+    assert 0 < resumed["answers_generated"] < 6 + 12
+    for got, want in zip(resumed["files"], reference["files"]):
+        outputs = lambda f: [(e["id"], a["output"]) for e in json.loads(Path(f["path"]).read_text())["items"]  # noqa: E731
+                             for a in e["answers"]]
+        assert outputs(got) == outputs(want)
+
+
 def test_runner_sampled_reps_and_model_label(tmp_path, tiny_model_dir):
     cfg = bench(tmp_path, tiny_model_dir, "--benchmark", "strange_stories", "--limit", "3", "--temp", "0.7",
                 "--reps", "2", "--model_label", "tiny-PPO")
