@@ -199,6 +199,7 @@ def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFi
                 elapsed = time.perf_counter() - start
                 bar.set_postfix_str(f"{summary['new_tokens'] / max(elapsed, 1e-9):.0f} tok/s", refresh=False)
                 f.save(every=1.0)
+            f.save()  # this file's requests are all answered: on disk now, not only when the others are done
             seconds[f.path] = time.perf_counter() - file_start
     finally:
         summary["generation_seconds"] = time.perf_counter() - start
