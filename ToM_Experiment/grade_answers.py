@@ -20,8 +20,8 @@ from pathlib import Path
 from tomlab.errors import ToMLabError, cli_main
 from tomlab.grading import graded_file_json, grade_files
 from tomlab.io import atomic_write_json
-from tomlab.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
-from tomlab.report import accuracy_table_markdown
+from tomlab.grading.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
+from tomlab.analysis.report import accuracy_table_markdown
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "results" / "grading" / "graded"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tomlab.errors import cli_main
 from tomlab.grading import grade_files
-from tomlab.labels import DEFAULT_LABEL_STORE
-from tomlab.report import read_human_counts, write_report
+from tomlab.grading.labels import DEFAULT_LABEL_STORE
+from tomlab.analysis.report import read_human_counts, write_report
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS
 
 

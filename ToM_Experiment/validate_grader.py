@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tomlab.errors import ToMLabError, cli_main
 from tomlab.grading import grade_answer_file, Grader, collect_answer_files, cot_items, scenario_items
-from tomlab.grading_validation import compare, validation_markdown, validation_summary, write_validation
-from tomlab.report import read_human_counts
+from tomlab.analysis.validation import compare, validation_markdown, validation_summary, write_validation
+from tomlab.analysis.report import read_human_counts
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
 
 REF = REPO_ROOT.parent / "shared" / "reference"

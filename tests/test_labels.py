@@ -11,8 +11,8 @@ import pytest
 
 from tomlab.errors import ToMLabError
 from tomlab.grading import grade_files
-from tomlab.labels import CSV_COLUMNS, export_labels_csv, import_labels, load_label_store, write_labels_csv
-from tomlab.report import accuracy_table_markdown
+from tomlab.grading.labels import CSV_COLUMNS, export_labels_csv, import_labels, load_label_store, write_labels_csv
+from tomlab.analysis.report import accuracy_table_markdown
 
 ANSWERS = {
     "model": "m", "step-by_step reasoning": False, "chain-of-thougth examples": False,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tomlab.grading import grade_files
-from tomlab.grading_validation import compare, validation_summary, write_validation
-from tomlab.report import (accuracy_table_markdown, aggregate, model_key, prompting_tests, published_for,
+from tomlab.analysis.validation import compare, validation_summary, write_validation
+from tomlab.analysis.report import (accuracy_table_markdown, aggregate, model_key, prompting_tests, published_for,
                            read_human_counts, write_report, yes_no_bias)
 from tomlab.scenarios import load_scenarios
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from tomlab.stats import holm, paired_ttest, pearson, unpaired_ttest, wilson_interval
+from tomlab.analysis.stats import holm, paired_ttest, pearson, unpaired_ttest, wilson_interval
 
 
 def _wilson_formula(k, n, z=1.959963984540054):

@@ -71,13 +71,11 @@ def config_from_args(args) -> ExperimentConfig:
         progress=not args.no_progress)
 
 
-def graded_table(paths: list[str]) -> str | None:
-    """The graded model x prompting accuracy table of the files just written (None before grading exists)."""
-    try:
-        from .grading import grade_files
-        from .report import accuracy_table_markdown
-    except ImportError:
-        return None
+def graded_table(paths: list[str]) -> str:
+    """The graded model x prompting accuracy table of the files just written."""
+    from .analysis.report import accuracy_table_markdown
+    from .grading import grade_files
+
     return accuracy_table_markdown(grade_files(paths))
 
 

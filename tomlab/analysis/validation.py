@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .grading import GRADER_VERSION, GradedFile
-from .schema import PROMPTINGS
-from .io import atomic_write_json, atomic_write_text
-from .report import _plt, _save, model_key
+from ..grading import GRADER_VERSION, GradedFile
+from ..schema import PROMPTINGS
+from ..io import atomic_write_json, atomic_write_text
+from .report import model_key, pyplot, save_png
 from .stats import pearson
 
 GOAL_MAE = 0.03
@@ -58,15 +58,6 @@ class CellFidelity:
                 "human_per_scenario": {str(k): v for k, v in sorted(self.human.items())}}
 
 
-def _auto_counts(g: GradedFile) -> dict:
-    out: dict = {}
-    for a in g.answers:
-        out.setdefault(a.scenario, 0)
-        if a.auto_label == "correct":
-            out[a.scenario] += 1
-    return out
-
-
 def compare(graded: Sequence[GradedFile], human: dict, holdout: Sequence[str] = ()) -> list[CellFidelity]:
     """Cells present both in the graded files and in the human counts ({(model key, prompting): {sid: n}})."""
     hold = {model_key(m) for m in holdout}
@@ -75,7 +66,7 @@ def compare(graded: Sequence[GradedFile], human: dict, holdout: Sequence[str] = 
         key = (model_key(g.model), g.prompting)
         if key not in human:
             continue
-        out.append(CellFidelity(g.model, g.prompting, g.n, _auto_counts(g), human[key],
+        out.append(CellFidelity(g.model, g.prompting, g.n, g.per_scenario_correct(auto=True), human[key],
                                 "held-out" if key[0] in hold else "development"))
     order = {p: i for i, p in enumerate(PROMPTINGS)}
     return sorted(out, key=lambda c: (c.group == "held-out", c.model, order.get(c.prompting, 9)))
@@ -143,7 +134,7 @@ def validation_markdown(summary: dict, command: str = "") -> str:
 
 
 def figure_validation(cells: Sequence[CellFidelity], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -184,7 +175,7 @@ def figure_validation(cells: Sequence[CellFidelity], path: Path) -> None:
     ax.grid(axis="y", color="#e0e0e0")
     ax.set_axisbelow(True)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def write_validation(summary: dict, cells, out_dir, command: str = "") -> list[Path]:

@@ -13,10 +13,10 @@ import io
 import json
 from pathlib import Path
 
-from .errors import ToMLabError
-from .schema import BEHAVIOURS, LABELS
-from .io import atomic_write_json, atomic_write_text
-from .scenarios import REPO_ROOT
+from ..errors import ToMLabError
+from ..schema import BEHAVIOURS, LABELS
+from ..io import atomic_write_json, atomic_write_text
+from ..scenarios import REPO_ROOT
 
 DEFAULT_LABEL_STORE = REPO_ROOT / "results" / "grading" / "human_labels.json"
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import ToMLabError
-from .grading import GRADER_VERSION, GradedFile
-from .schema import BEHAVIOURS, PROMPTINGS
-from .io import atomic_write_bytes, atomic_write_text
+from ..errors import ToMLabError
+from ..grading import GRADER_VERSION, GradedFile
+from ..schema import BEHAVIOURS, PROMPTINGS
+from ..io import atomic_write_bytes, atomic_write_text
 from .stats import holm, paired_ttest, significance_stars, unpaired_ttest, wilson_interval
 
 # Published accuracy of the original report (correct / 320), REFERENCE.md.
@@ -55,20 +55,23 @@ def published_for(model: str) -> dict | None:
 
 @dataclass
 class Cell:
-    """All graded answers of one model x prompting type (several files of the same condition are pooled)."""
+    """All graded files of one model x prompting type (several files of the same condition are pooled)."""
 
     model: str
     prompting: str
     files: list = field(default_factory=list)
-    answers: list = field(default_factory=list)
+
+    @property
+    def answers(self) -> list:
+        return [a for f in self.files for a in f.answers]
 
     @property
     def n(self) -> int:
-        return len(self.answers)
+        return sum(f.n for f in self.files)
 
     @property
     def correct(self) -> int:
-        return sum(1 for a in self.answers if a.label == "correct")
+        return sum(f.n_correct for f in self.files)
 
     @property
     def accuracy(self) -> float:
@@ -82,31 +85,42 @@ class Cell:
     def complete(self) -> bool:
         return all(f.complete for f in self.files)
 
+    def per_scenario_counts(self) -> dict[int, tuple[int, int]]:
+        """{scenario id: (correct answers, answers)}, the files' counts added up."""
+        out: dict = {}
+        for f in self.files:
+            for s, (c, n) in f.per_scenario_counts().items():
+                c0, n0 = out.get(s, (0, 0))
+                out[s] = (c0 + c, n0 + n)
+        return dict(sorted(out.items()))
+
     def scenario_ids(self) -> list:
-        return sorted({a.scenario for a in self.answers})
+        return list(self.per_scenario_counts())
 
     def per_scenario(self) -> dict:
-        out = {s: 0 for s in self.scenario_ids()}
-        for a in self.answers:
-            if a.label == "correct":
-                out[a.scenario] += 1
-        return out
+        return {s: c for s, (c, _) in self.per_scenario_counts().items()}
 
     def per_scenario_n(self) -> dict:
-        out = {s: 0 for s in self.scenario_ids()}
-        for a in self.answers:
-            out[a.scenario] += 1
-        return out
+        return {s: n for s, (_, n) in self.per_scenario_counts().items()}
 
     def gold(self) -> dict:
         return {a.scenario: a.gold for a in self.answers}
 
     def behaviours(self) -> dict:
-        return {b: sum(1 for a in self.answers if a.behaviour == b) for b in BEHAVIOURS}
+        return {b: sum(f.behaviour_counts()[b] for f in self.files) for b in BEHAVIOURS}
+
+    def verdicts(self) -> dict:
+        """{"yes", "no", "none": answers}: how many answers commit to each conclusion (none: no conclusion)."""
+        return {v: sum(f.verdict_counts()[v] for f in self.files) for v in ("yes", "no", "none")}
+
+    @property
+    def committed(self) -> int:
+        """Answers that commit to a conclusion at all (yes or no, right or wrong)."""
+        v = self.verdicts()
+        return v["yes"] + v["no"]
 
     def yes_rate(self) -> float:
-        committed = [a for a in self.answers if a.verdict in ("yes", "no")]
-        return sum(1 for a in committed if a.verdict == "yes") / len(committed) if committed else math.nan
+        return self.verdicts()["yes"] / self.committed if self.committed else math.nan
 
 
 def _prompting_order(p: str) -> int:
@@ -120,9 +134,9 @@ def aggregate(graded: Iterable[GradedFile]) -> list[Cell]:
         key = (g.model, g.prompting)
         if key not in cells:
             cells[key] = Cell(g.model, g.prompting)
-            order.append(g.model) if g.model not in order else None
+            if g.model not in order:
+                order.append(g.model)
         cells[key].files.append(g)
-        cells[key].answers.extend(g.answers)
     known = [model_key(m) for m in PUBLISHED_ACCURACY]
 
     def model_rank(m):  # the original report's order for its models, then the input order
@@ -318,7 +332,7 @@ def behaviour_markdown(cells: Sequence[Cell]) -> str:
 # ----------------------------------------------------------------------------------------- figures
 
 
-def _plt():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -329,7 +343,7 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def save_png(fig, path: Path) -> None:
     import io
 
     buf = io.BytesIO()
@@ -341,7 +355,7 @@ def _save(fig, path: Path) -> None:
 
 
 def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     models = models_of(cells)
     proms = promptings_of(cells)
     width = 0.8 / max(1, len(proms))
@@ -372,11 +386,11 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
     ax.set_title("Accuracy per model and prompting type (95% Wilson intervals)")
     ax.grid(axis="y", color="#e0e0e0", zorder=0)
     ax.legend(ncol=min(5, len(proms) + 1), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def figure_heatmap(cells: Sequence[Cell], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     import numpy as np
 
     sids = sorted({s for c in cells for s in c.scenario_ids()})
@@ -417,11 +431,11 @@ def figure_heatmap(cells: Sequence[Cell], path: Path) -> None:
     cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cb.set_label("share correct")
     ax.set_title("Correct answers per scenario and condition\n(scenario id, gold answer in brackets)", pad=24, fontsize=10)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def figure_behaviours(cells: Sequence[Cell], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.38 * len(cells)))
     labels = [f"{c.model.replace('_', ' ')} · {c.prompting}" for c in cells]
     left = [0.0] * len(cells)
@@ -442,11 +456,11 @@ def figure_behaviours(cells: Sequence[Cell], path: Path) -> None:
     fig.tight_layout()
     fig.legend(*ax.get_legend_handles_labels(), ncol=3, loc="upper center", bbox_to_anchor=(0.55, 0.0), frameon=False,
                fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def figure_bias(rows: list[dict], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6.5, 0.62 * len(rows) + 2), 4.0))
     xs = range(len(rows))
     w = 0.38
@@ -471,7 +485,7 @@ def figure_bias(rows: list[dict], path: Path) -> None:
     ax.grid(axis="y", color="#e0e0e0", zorder=0)
     ax.set_axisbelow(True)
     ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.32), frameon=False, fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 # ------------------------------------------------------------------------------------------ report
