@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .proposition import parse_question, scenario_names, subject_names
-from .reading import Scene, SentenceReading, echo_norm, ngrams, read_sentence
-from .text import STOP_WORDS, clean_output, content_words, extract_answer, normalize_text, overlap, split_sentences, \
-    tokens
+from .reading import Scene, SentenceReading, echo_norm, join_bare_markers, ngrams, read_sentence
+from .text import (STOP_WORDS, clean_output, content_words, extract_answer, normalize_text, overlap, split_options,
+                   split_sentences, tokens)
 
-GRADER_VERSION = "1.1"
+GRADER_VERSION = "2.0"
 
 #: A sentence ending in "?" that shares at least this share of the question's content words restates the
 #: question and is no answer (the same share that makes a labelled block an echo, ``text.BLOCK_ECHO_SHARE``).
@@ -95,17 +95,20 @@ class Grader:
             flags.append("truncated")
 
         q_words = content_words(item.question)
+        text, options = split_options(ext.text)
         readings: list[SentenceReading] = []
-        for sent in split_sentences(ext.text):
+        for sent in join_bare_markers(split_sentences(text)):
             if sent.rstrip().endswith("?") and overlap(q_words, content_words(sent)) >= QUESTION_ECHO_SHARE:
                 if "prompt_echo" not in flags:
                     flags.append("prompt_echo")
                 continue
-            readings.append(read_sentence(sent, scene, not readings))
+            readings.append(read_sentence(sent, scene, not readings, options))
         example_seen = ext.example_block or any(r.example for r in readings)
         if example_seen:
             flags.append("example_repetition")
         verdict, behaviour, evidence = decide(readings)
+        if verdict == "none" and behaviour is None and len(set(options.values())) == 2:
+            behaviour = "multiple answers / hedging"  # a list of options, none chosen
         if verdict in ("yes", "no"):
             label = "correct" if verdict == item.gold else "incorrect"
             behaviour = "clear answer" if label == "correct" else "wrong conclusion"
@@ -140,26 +143,38 @@ def _finish(v: str, r: SentenceReading) -> tuple[str, str | None, str]:
     return v, None, r.text
 
 
+def _contradiction(pol: list[SentenceReading], verdict: str, tiers: tuple) -> SentenceReading | None:
+    """The first reading of the given tiers that states the opposite of ``verdict`` outright."""
+    return next((x for x in pol if x.tier in tiers and not x.hedged and x.strength in ("strong", "bare")
+                 and x.polarity in ("yes", "no") and x.polarity != verdict), None)
+
+
 def decide(readings: list[SentenceReading]) -> tuple[str, str | None, str]:
     """Combine sentence readings into (verdict, behaviour-if-inconclusive, evidence)."""
     pol = [r for r in readings if r.polarity]
     evasions = [k for k, r in enumerate(readings) if r.evasion and not r.polarity]
     t1 = [r for r in pol if r.tier == 1]
     if t1:
-        return _finish(*_combine(t1))
-    # An explicit marker without yes/no ("the answer is: it cannot be determined").
-    t1_evasive = [r for r in readings if r.tier == 1 and r.evasion]
-    if t1_evasive:
-        return "none", "question evasion", t1_evasive[-1].text
+        v, r = _combine(t1)
+        # "No, they don't find it unoccupied. ... they find it unoccupied. So, the answer is: No": the answer
+        # contradicts itself, whatever its last word.
+        other = _contradiction(pol, v, (2, 3)) if v in ("yes", "no") else None
+        if other:
+            return "none", "multiple answers / hedging", other.text
+        return _finish(v, r)
+    # An explicit marker without yes/no ("the answer is: it cannot be determined", "the answer is: not necessarily").
+    t1_open = [r for r in readings if r.tier == 1 and (r.evasion or r.hedge_phrase)]
+    if t1_open:
+        return ("none", "question evasion" if t1_open[-1].evasion else "multiple answers / hedging",
+                t1_open[-1].text)
     t2 = [r for r in pol if r.tier == 2]
     if t2:
         v, r = _combine(t2)
         if v in ("yes", "no"):
             # The reasoning stated the opposite proposition outright: the answer contradicts itself.
-            others = [x for x in pol if x.tier == 3 and not x.hedged and x.strength in ("strong", "bare")
-                      and x.polarity in ("yes", "no") and x.polarity != v]
-            if others:
-                return "none", "multiple answers / hedging", others[0].text
+            other = _contradiction(pol, v, (3,))
+            if other:
+                return "none", "multiple answers / hedging", other.text
             last_t2 = max(k for k, x in enumerate(readings) if x is r)
             if any(k > last_t2 for k in evasions):
                 return "none", "question evasion", readings[evasions[-1]].text

@@ -46,6 +46,14 @@ _QUANT = frozenset({"all", "every", "entire", "whole", "only", "half", "some", "
 # Words that follow a question's verb and so mark it when the verb is not a known one.
 _AFTER_VERB = frozenset({"the", "a", "an", "that", "her", "his", "their", "its", "to", "where", "what"})
 _SUBJECT_PRONOUNS = ("she", "he", "they", "i", "we", "you")
+# Auxiliaries that open a question with inverted word order ("does she assume", "would the CEO discover").
+_QUESTION_AUX = frozenset({"do", "does", "did", "will", "would", "can", "could", "should", "has", "have", "had"})
+#: An inverted question's subject ("she", "the CEO", "Sally and Greg") has at most this many tokens.
+INVERTED_SUBJECT_MAX = 3
+# A verb in -ing form asserts only after a form of "be" ("she is not thinking"), within this many tokens; as a
+# gerund or an adjective it asserts nothing ("mislead Jill into thinking ...", "a lateral thinking puzzle").
+PROGRESSIVE_WINDOW = 3
+_BE_FORMS = frozenset({"is", "are", "was", "were", "am", "be", "been"})
 
 # Verb classes: a question's verb is matched by any member of its class.
 _BELIEF = frozenset({"think", "believe", "assume", "expect", "suppose", "presume", "imagine", "guess", "suspect",
@@ -162,6 +170,19 @@ def _is_other_persons(prop: Proposition, pre: list[str], other_names: frozenset)
     return last_ref in other_names
 
 
+def _is_inverted(pre: list[str], context_words: frozenset) -> bool:
+    """Whether the words before the verb end in a question's inverted order: auxiliary, subject ("... does she",
+    "By the time Mary comes in, does John"), which asks and asserts nothing; "nor does she" still asserts."""
+    for k in range(len(pre) - 1, max(-1, len(pre) - INVERTED_SUBJECT_MAX - 2), -1):
+        if pre[k] in _QUESTION_AUX:
+            subj = pre[k + 1:]
+            return (bool(subj) and (subj[0] in _SUBJECT_PRONOUNS or subj[0] in ("it", "the")
+                                    or (subj[0] not in STOP_WORDS and subj[0] in context_words))
+                    and not any(t in _NEGATORS or t in _AUX for t in subj)
+                    and (k == 0 or pre[k - 1] not in ("nor", "neither")))
+    return False
+
+
 def match_clause(prop: Proposition, clause_toks: list[str], context_words: frozenset,
                  other_names: frozenset = frozenset()) -> Claim | None:
     """Read one clause against the question's proposition; None when it does not state it.
@@ -179,6 +200,10 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     pre = clause_toks[:vpos] if vpos is not None else []
     post = clause_toks[vpos + 1:] if vpos is not None else clause_toks
     text = " ".join(clause_toks)
+    # A question in inverted order, or an -ing form that is not progressive, asserts nothing.
+    if vpos is not None and (_is_inverted(pre, context_words) or (
+            clause_toks[vpos].endswith("ing") and not any(t in _BE_FORMS for t in pre[-PROGRESSIVE_WINDOW:]))):
+        return None
     # An embedded question ("not sure if she thinks ...", "whether or not George thinks ...") states nothing
     # -- except "does not know whether X", which implies she does not believe X.
     if any(t in ("whether", "if") for t in pre[-EMBEDDED_QUESTION_WINDOW:]):
@@ -191,7 +216,9 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     pre_neg = sum(1 for t in pre[-NEGATION_WINDOW:] if t in _NEGATORS)
     if vpos is not None and clause_toks[vpos] == "unaware":  # "is unaware that X" = does not know X
         pre_neg += 1
-    hedged = any(t in _HEDGE_MODALS for t in pre[-HEDGE_WINDOW:]) or "possible" in pre or "possibly" in pre
+    hedged = (any(t in _HEDGE_MODALS for t in pre[-HEDGE_WINDOW:]) or "possible" in pre or "possibly" in pre
+              # "does not necessarily think": neither yes nor no
+              or ("necessarily" in pre[-HEDGE_WINDOW:] and any(t in _NEGATORS for t in pre[-NEGATION_WINDOW:])))
 
     # Content words of the question found in the clause's complement ("un-" flips: occupied / unoccupied).
     content = prop.content

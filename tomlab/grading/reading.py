@@ -48,13 +48,13 @@ _EVASION_RE = re.compile(
 )
 _HEDGE_RE = re.compile(
     r"\b(?:may or may not|might or might not|could or could not|either yes or no|yes or no|yes and no"
-    r"|not sure|unsure|is possible that|it'?s possible that|possibly|perhaps|maybe|not certain"
+    r"|not sure|unsure|is possible that|it'?s possible that|possibly|perhaps|maybe|not certain|not necessarily"
     r"|could be either|both yes and no|there are two possible)\b",
     re.I,
 )
 _MARKER_RE = re.compile(
     r"\b(?:the (?:final |correct |short )?answer (?:to (?:this|the|that) (?:question|scenario)\s*)?"
-    r"(?:is|would be|will be)|^answer)\s*[:,-]?\s*",
+    r"(?:is|would be|will be)|^(?:[\w']+\s+){0,2}answer\s*:|^answer)\s*[:,-]?\s*",
     re.I,
 )
 _MARKER_AFTER_RE = re.compile(r"(?:so|therefore|thus|hence|,|\.)\s*$")
@@ -66,6 +66,14 @@ _CONCLUSION_RE = re.compile(
 )
 _LEAD_YESNO_RE = re.compile(r"^(yes|no)\b(?!\s+(?:one|longer|matter|idea|other|more)\b)[\s,.!:;-]*", re.I)
 _LABELLED_YESNO_RE = re.compile(rf"^[^:]{{0,{LEAD_LABEL_MAX_CHARS}}}:\s*(yes|no)\b[\s,.!;-]*", re.I)
+# After "No,"/"Yes,": a hedge that takes the word back ("No, not necessarily.").
+_LEAD_HEDGE_RE = re.compile(r"^(?:not necessarily|not always|possibly|perhaps|maybe|probably)\b", re.I)
+# An option letter that opens an answer ("The answer is: (A). Yes", "The answer is: B").
+_OPTION_LETTER_RE = re.compile(r"^(?:\(([A-H1-9])\)\.?|([A-H])(?:\)\.?|\.|:|\s*$))\s*", re.I)
+# A subordinate clause states nothing up to its comma ("When they find their cabin unoccupied.", "the idea that
+# when Susie saw the minivan, ..."): at the start of a clause, or anywhere for the unambiguous "when".
+_SUBORDINATE_RE = re.compile(r"^\W*(?:once|if|before|after)\b[^,]*(?:,|$)|\b(?:when|whenever|as soon as)\b[^,]*(?:,|$)",
+                             re.I)
 _LIST_MARK_RE = re.compile(r"^\s*(?:[-*\u2022#>]+|\(?\d{1,2}[.)]|\(?[a-h][.)]|step\s*\d+\s*[:.)-]?)\s*", re.I)
 _PERSON_TOKENS = frozenset({"he", "she", "they", "him", "her", "them", "his", "hers", "their", "i", "we"})
 
@@ -125,6 +133,33 @@ def _tier(s: str) -> tuple[int, str]:
     return 3, s
 
 
+def _is_bare_marker(sent: str) -> bool:
+    tier, body = _tier(_LIST_MARK_RE.sub("", normalize_text(sent).strip()))
+    return tier == 1 and not body.strip(" .:;,-\"'")
+
+
+def join_bare_markers(sentences: list[str]) -> list[str]:
+    """An answer marker with nothing after it is answered by the next sentence ("The answer is:\nNo.")."""
+    out: list[str] = []
+    for sent in sentences:
+        if out and _is_bare_marker(out[-1]) and not _is_bare_marker(sent):
+            out[-1] = out[-1] + " " + sent
+        else:
+            out.append(sent)
+    return out
+
+
+def _resolve_option(body: str, options: dict) -> str:
+    """An answer given as an option: "(A). Yes" -> "Yes"; "(A)" -> the word option A stands for."""
+    m = _OPTION_LETTER_RE.match(body)
+    if not m:
+        return body
+    rest = body[m.end():]
+    if rest.strip(" .;,"):
+        return rest
+    return options.get((m.group(1) or m.group(2)).lower(), "")
+
+
 def _about_example(s: str, body: str, scene: Scene, claims: list) -> bool:
     """Whether a sentence is about a CoT example: its distinctive words, or (stating nothing about the question)
     an example's proposition."""
@@ -138,22 +173,26 @@ def _about_example(s: str, body: str, scene: Scene, claims: list) -> bool:
                               for ep in scene.example_props for clause in clauses(body))
 
 
-def read_sentence(sent: str, scene: Scene, is_first: bool) -> SentenceReading:
-    """Read one sentence of an answer against the scenario's question."""
+def read_sentence(sent: str, scene: Scene, is_first: bool, options: dict | None = None) -> SentenceReading:
+    """Read one sentence of an answer against the scenario's question (``options``: the answer's listed options,
+    {letter: yes/no})."""
     s = _LIST_MARK_RE.sub("", normalize_text(sent).strip())
     tier, body = _tier(s)
     body = body.strip().strip('"').strip()
+    if tier == 1:
+        body = _resolve_option(body, options or {})
     # "So, yes, ..." / "Therefore, no, ..."; "Step 3: No, Sarah does not ..." / "Susie wakes up: Yes, she sees ..."
     lead = _LEAD_YESNO_RE.match(body) or (_LABELLED_YESNO_RE.match(body) if tier == 3 else None)
     lead_pol = lead.group(1).lower() if lead else None
     if lead:
         body = body[lead.end():]
+    lead_hedged = bool(_LEAD_HEDGE_RE.match(body))
     raw_low = s.lower()
     evasion = bool(_EVASION_RE.search(raw_low))
     hedge_phrase = bool(_HEDGE_RE.search(raw_low))
     claims: list[Claim] = []
     for clause in clauses(body):
-        ctoks = tokens(clause)
+        ctoks = tokens(_SUBORDINATE_RE.sub(" ", clause))
         if not is_context_echo(ctoks, scene.context_grams, scene.names):
             cl = match_clause(scene.prop, ctoks, scene.context_words, scene.other_names)
             if cl:
@@ -171,12 +210,13 @@ def read_sentence(sent: str, scene: Scene, is_first: bool) -> SentenceReading:
         polarity, strength = pols.pop(), ("strong" if strong else "weak")
     if lead_pol and (tier in (1, 2) or is_first or polarity is not None):
         if polarity is None:
-            polarity, strength = lead_pol, "bare"
+            polarity, strength, hedged = lead_pol, "bare", lead_hedged
         elif polarity != "conflict" and polarity != lead_pol:
-            # "No, Jenny expects to find her chocolate in the cupboard": the stated conclusion wins
-            # over the bare word (as the human graders read it); against an implied no it is a
-            # contradiction ("Yes, Jeff believes he wears a pink shirt").
-            if strength != "strong":
+            # The word and the stated conclusion disagree. Declared as the answer ("The answer is: Yes, Laura
+            # does not believe ...") or against an implied no ("Yes, Jeff believes he wears a pink shirt"), the
+            # answer contradicts itself; a plain leading word yields to the conclusion stated in full ("No, Jenny
+            # expects to find her chocolate in the cupboard" = yes), as the original human graders read it.
+            if tier == 1 or strength != "strong":
                 polarity = "conflict"
         elif polarity == lead_pol:
             strength, hedged = "strong", False

@@ -146,7 +146,8 @@ def same_word(q: str, a: str) -> bool:
 
 # ------------------------------------------------------------------------------- sentences, clauses
 
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
+# A sentence ends at . ! ? before a capital, a digit or a quote -- but not after an option letter ("(A). Yes").
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])(?<!\b[A-H]\.)(?<!\b[A-H]\)\.)\s+(?=[\"'(]?[A-Z0-9])")
 _CLAUSE_SPLIT = re.compile(
     r";|:|,\s*(?:which|so|not)\b|\b(?:but|because|since|although|though|however|whereas|while|so that|instead of"
     r"|rather than|unless|until|that is why|as a result|therefore|thus|hence)\b",
@@ -176,7 +177,14 @@ def clauses(sentence: str) -> list[str]:
 
 _EOS_RE = re.compile("|".join(map(re.escape, END_OF_TURN_TOKENS)))
 _DEBRIS_RE = re.compile(r"^\s{0,3}[a-z]{1,4}:(?=\s|$)")
-_LABEL_RE = re.compile(r"(?<![A-Za-z])(Scenario|Context|Question|Answer)\s*:", re.I)
+# A block label starts a line or follows the end of a sentence ("... bloomed. Question: ..."), as the prompt's own
+# labels do; after a word it is part of a sentence ("Possible answer: No", "let's break down the scenario:").
+_LABEL_RE = re.compile(r"(?:^|(?<=[.!?\"')\]*#>]))[ \t]*(Scenario|Context|Question|Answer)\s*:", re.I | re.M)
+# A line that only lists options ("Options: (A). no; (B). yes;", "B) Yes"): option letters with yes/no.
+_OPTION_ITEM = r"(?:\(([A-H1-9])\)\.?|([A-H])(?:\)\.?|\.|:))[ \t]*(yes|no)\b[ \t.;,]*"
+_OPTION_LINE_RE = re.compile(rf"^[ \t]*(?:(?:options|possible answers|choices|answers)[ \t]*:)?[ \t]*(?:{_OPTION_ITEM})+$",
+                             re.I | re.M)
+_OPTION_ITEM_RE = re.compile(_OPTION_ITEM, re.I)
 _SBS_RE = re.compile(r"\s*Let'?s think step by step\s*:?\s*", re.I)
 
 
@@ -197,6 +205,20 @@ def clean_output(output: str) -> Cleaned:
         debris = d.group(0).strip()
         text = text[d.end():]
     return Cleaned(text.strip(), bool(m), debris)
+
+
+def split_options(text: str) -> tuple[str, dict[str, str]]:
+    """The text without its option lines, and the options they define ({"a": "no", "b": "yes"}).
+
+    A list of options is no answer; an answer that names only an option's letter ("The answer is: (A)") is
+    read through it. A letter given two different words is dropped.
+    """
+    options: dict = {}
+    for line in _OPTION_LINE_RE.finditer(text):
+        for m in _OPTION_ITEM_RE.finditer(line.group(0)):
+            letter, word = (m.group(1) or m.group(2)).lower(), m.group(3).lower()
+            options[letter] = word if options.get(letter, word) == word else None
+    return _OPTION_LINE_RE.sub("", text), {k: v for k, v in options.items() if v}
 
 
 @dataclass
