@@ -37,7 +37,7 @@ def parse_args(argv=None):
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the graded records (default: %(default)s)")
     ap.add_argument("--no-write", action="store_true", help="do not write graded records")
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABEL_STORE,
-                    help="human label store; its labels override automatic ones (default: %(default)s)")
+                    help="label store; its labels override automatic ones (default: %(default)s)")
     ap.add_argument("--export-labels", type=Path, metavar="CSV", help="write one row per answer for human grading")
     ap.add_argument("--import-labels", type=Path, metavar="CSV",
                     help="merge the human labels of a filled-in CSV into the label store (before grading)")
@@ -95,8 +95,8 @@ def main(argv=None):
     else:
         for g in graded:
             flag = "" if g.complete else "  [INCOMPLETE run]"
-            human = f", {g.n_human} human labels" if g.n_human else ""
-            print(f"{g.path}: {g.model} {g.prompting}: {g.n_correct}/{g.n} correct = {g.accuracy:.3f}{human}{flag}")
+            stored = f", {g.n_labelled} labels from {', '.join(g.label_sources())}" if g.n_labelled else ""
+            print(f"{g.path}: {g.model} {g.prompting}: {g.n_correct}/{g.n} correct = {g.accuracy:.3f}{stored}{flag}")
         print()
         print(accuracy_table_markdown(graded))
         if written:

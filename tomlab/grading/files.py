@@ -42,7 +42,7 @@ class GradedAnswer:
     evidence: str
     auto_label: str
     auto_behaviour: str
-    human: bool = False
+    label_source: str | None = None  # the label store that set ``label`` (None: the grader's own label)
     finish_reason: str | None = None
 
     @property
@@ -74,8 +74,12 @@ class GradedFile:
         return self.n_correct / self.n if self.n else float("nan")
 
     @property
-    def n_human(self) -> int:
-        return sum(1 for a in self.answers if a.human)
+    def n_labelled(self) -> int:
+        """Answers whose label comes from a label store."""
+        return sum(1 for a in self.answers if a.label_source)
+
+    def label_sources(self) -> list[str]:
+        return sorted({a.label_source for a in self.answers if a.label_source})
 
     def per_scenario_counts(self, auto: bool = False) -> dict[int, tuple[int, int]]:
         """{scenario id: (correct answers, answers)} in scenario order; ``auto``: the grader's own labels,
@@ -111,7 +115,8 @@ class GradedFile:
             "labels": self.label_counts(),
             "behaviours": self.behaviour_counts(),
             "verdicts": self.verdict_counts(),
-            "human_labels": self.n_human,
+            "labels_from_store": self.n_labelled,
+            "label_sources": self.label_sources(),
             "warnings": list(self.warnings),
         }
 
@@ -244,7 +249,7 @@ def grade_answer_file(path, scenarios: dict | None = None, grader: Grader | None
             g = grader.grade(a["output"], item, cot=cot, finish_reason=fr)
             answers.append(GradedAnswer(item.id, a.get("repetition", j + 1), item.question, item.gold, a["output"],
                                         g.answer, g.verdict, g.label, g.behaviour, g.flags, g.evidence, g.label,
-                                        g.behaviour, False, fr))
+                                        g.behaviour, None, fr))
     return GradedFile(str(path), path.name, _display_model(data, path), prompting,
                       data.get("prompt_format") if isinstance(data.get("prompt_format"), str) else None,
                       complete is not False, answers, warnings)
@@ -290,7 +295,7 @@ def graded_file_json(g: GradedFile) -> dict:
             {
                 "scenario id": a.scenario, "repetition": a.repetition, "answer_id": a.answer_id,
                 "gold answer": a.gold, "verdict": a.verdict, "label": a.label, "behaviour": a.behaviour,
-                "auto_label": a.auto_label, "auto_behaviour": a.auto_behaviour, "human": a.human,
+                "auto_label": a.auto_label, "auto_behaviour": a.auto_behaviour, "label_source": a.label_source,
                 "flags": a.flags, "evidence": a.evidence, "answer": a.answer,
             }
             for a in g.answers
