@@ -21,7 +21,7 @@ from tomlab.errors import ToMLabError, cli_main
 from tomlab.grading import graded_file_json, grade_files
 from tomlab.io import atomic_write_json
 from tomlab.grading.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
-from tomlab.analysis.report import accuracy_table_markdown
+from tomlab.analysis.report import accuracy_table_markdown, aggregate, chance_markdown
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "results" / "grading" / "graded"
@@ -98,7 +98,9 @@ def main(argv=None):
             stored = f", {g.n_labelled} labels from {', '.join(g.label_sources())}" if g.n_labelled else ""
             print(f"{g.path}: {g.model} {g.prompting}: {g.n_correct}/{g.n} correct = {g.accuracy:.3f}{stored}{flag}")
         print()
-        print(accuracy_table_markdown(graded))
+        cells = aggregate(graded)
+        print(accuracy_table_markdown(cells))
+        print(chance_markdown(cells))
         if written:
             print(f"graded records: {args.out}/ ({len(written)} files)")
     print(f"graded {n_answers} answers in {len(graded)} files in {seconds:.2f} s", file=log)

@@ -143,3 +143,14 @@ def test_original_files_grade_fast():
     graded = grade_files([ORIGINAL / "Results_LLaMa2_Base.json"], labels_path=ORIGINAL / "no-store.json")
     assert time.perf_counter() - t0 < 5
     assert graded[0].n == 320 and graded[0].model == "LLaMa2"
+
+
+def test_runner_prints_the_graded_table_with_the_chance_level(tmp_path):
+    from tomlab.cli import graded_table
+
+    src = tmp_path / "Results_Tiny_Base.json"
+    src.write_text(json.dumps({"model": "Tiny", "step-by_step reasoning": False, "chain-of-thougth examples": False,
+                               "scenarios": [{"scenario id": 1, "answers": [{"repetition": 1, "output": "No."}]},
+                                             {"scenario id": 2, "answers": [{"repetition": 1, "output": "No."}]}]}))
+    table = graded_table([str(src)])
+    assert "| Tiny | 0.500" in table and "Chance level 0.50" in table and "1 yes- and 1 no-scenarios" in table

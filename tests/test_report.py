@@ -91,8 +91,16 @@ def test_write_report(graded, tmp_path):
     text = path.read_text()
     for needle in ("make_report.py runs --out report", "## 1. Accuracy", "## 2. Correct answers per scenario",
                    "Base vs SbS", "## 4. Yes/no bias", "## 5. Answer behaviour", "question evasion",
-                   "Base (human)", "![Accuracy per model and prompting type](accuracy.png)"):
+                   "Base (human)", "![Accuracy per model and prompting type](accuracy.png)",
+                   "Chance level 0.50: a model that always answers 'yes' scores 0.50",
+                   "8 yes- and 8 no-scenarios"):
         assert needle in text
+    # how many answers committed to any conclusion, per prompting type
+    llama = aggregate(graded)[0]
+    v = llama.verdicts()
+    assert llama.committed == v["yes"] + v["no"] and v["none"] > 0
+    assert (f"| LLaMa2 | Base | {llama.committed} ({100 * llama.committed / llama.n:.0f}%) | {v['yes']} | {v['no']} | "
+            f"{v['none']} | 80 |") in text
     for png in ("accuracy.png", "scenario_heatmap.png", "behaviours.png", "yes_no_bias.png"):
         data = (tmp_path / "report" / png).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000

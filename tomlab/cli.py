@@ -73,10 +73,11 @@ def config_from_args(args) -> ExperimentConfig:
 
 def graded_table(paths: list[str]) -> str:
     """The graded model x prompting accuracy table of the files just written."""
-    from .analysis.report import accuracy_table_markdown
+    from .analysis.report import accuracy_table_markdown, aggregate, chance_markdown
     from .grading import grade_files
 
-    return accuracy_table_markdown(grade_files(paths))
+    cells = aggregate(grade_files(paths))
+    return accuracy_table_markdown(cells) + "\n" + chance_markdown(cells) + "\n"
 
 
 def main(argv=None, description="Run the theory-of-mind experiment", defaults=None, model_required=False):

@@ -316,6 +316,39 @@ def bias_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def chance_level(cells: Sequence[Cell]) -> dict:
+    """What a model that always gives the same word scores: {"yes": accuracy, "no": accuracy, "yes_scenarios": n,
+    "no_scenarios": n} over the scenarios asked (8 yes + 8 no in the study: 0.50 either way)."""
+    gold: dict = {}
+    for c in cells:
+        gold.update(c.gold())
+    n_yes = sum(1 for g in gold.values() if g == "yes")
+    share = n_yes / len(gold) if gold else math.nan
+    return {"yes": share, "no": 1 - share, "yes_scenarios": n_yes, "no_scenarios": len(gold) - n_yes}
+
+
+def chance_markdown(cells: Sequence[Cell]) -> str:
+    ch = chance_level(cells)
+    if math.isnan(ch["yes"]):
+        return ""
+    level = "" if ch["yes"] != ch["no"] else f"Chance level {ch['yes']:.2f}: "
+    return (f"{level}a model that always answers 'yes' scores {ch['yes']:.2f} and one that always answers 'no' "
+            f"{ch['no']:.2f} on these {ch['yes_scenarios']} yes- and {ch['no_scenarios']} no-scenarios (with equal "
+            "repetitions per scenario).")
+
+
+def committed_markdown(cells: Sequence[Cell]) -> str:
+    """Per model and prompting type: how many answers commit to any conclusion at all (yes or no, right or wrong)."""
+    lines = ["| Model | Prompting | committed to yes or no | 'yes' | 'no' | no conclusion | n |",
+             "|:--|:--|--:|--:|--:|--:|--:|"]
+    for c in cells:
+        v = c.verdicts()
+        pct = f" ({100 * c.committed / c.n:.0f}%)" if c.n else ""
+        lines.append(f"| {c.model.replace('_', ' ')} | {c.prompting} | {c.committed}{pct} | {v['yes']} | {v['no']} | "
+                     f"{v['none']} | {c.n} |")
+    return "\n".join(lines) + "\n"
+
+
 def behaviour_markdown(cells: Sequence[Cell]) -> str:
     short = {"clear answer": "clear", "wrong conclusion": "wrong concl.", "multiple answers / hedging": "multiple / hedging",
              "question evasion": "evasion", "example repetition": "example rep.", "task deviation / rambling": "deviation / rambling"}
@@ -381,6 +414,11 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt="none", ecolor="#212121", elinewidth=1, capsize=3, zorder=3)
     ax.set_xticks(range(len(models)))
     ax.set_xticklabels([m.replace("_", " ") for m in models])
+    chance = chance_level(cells)
+    if chance["yes"] == chance["no"]:
+        ax.axhline(chance["yes"], color="#757575", lw=1, ls="--", zorder=1)
+        ax.text(len(models) - 0.5, chance["yes"] + 0.01, "chance (always the same word)", ha="right", va="bottom",
+                fontsize=8, color="#616161")
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy (correct / answers)")
     ax.set_title("Accuracy per model and prompting type (95% Wilson intervals)")
@@ -551,7 +589,11 @@ def write_report(graded: Sequence[GradedFile], out_dir, command: str = "", human
            + (" and, where the model was in the original report, its published (hand-graded) accuracy." if any_pub
               else "."), "",
            accuracy_table_markdown(cells, ci=True, published=any_pub), "",
-           f"![Accuracy per model and prompting type]({figs['accuracy']})", ""]
+           chance_markdown(cells), "",
+           f"![Accuracy per model and prompting type]({figs['accuracy']})", "",
+           "Answers that commit to a conclusion at all (a 'yes' or a 'no' verdict, right or wrong; the rest are "
+           "inconclusive: hedging, evasion, example repetition, rambling):", "",
+           committed_markdown(cells), ""]
     md += ["## 2. Correct answers per scenario", "",
            "Correct answers out of the answers per scenario (20 per scenario in the original protocol)"
            + ("; the human graders' counts beside where available." if human_counts else "."), ""]
