@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from tomlab.errors import ToMLabError, cli_main
-from tomlab.grading import graded_file_json, grade_files
-from tomlab.io import atomic_write_json
-from tomlab.grading.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
 from tomlab.analysis.report import accuracy_table_markdown, aggregate, chance_markdown
+from tomlab.errors import ToMLabError, cli_main
+from tomlab.grading import grade_files, graded_file_json
+from tomlab.grading.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
+from tomlab.io import atomic_write_json
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "results" / "grading" / "graded"
@@ -34,7 +34,8 @@ def parse_args(argv=None):
                     help="scenario file for questions/gold answers a file does not carry (default: %(default)s)")
     ap.add_argument("--cot-examples", type=Path, default=DEFAULT_COT_EXAMPLES,
                     help="the chain-of-thought examples, to recognise example repetition (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the graded records (default: %(default)s)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                    help="folder for the graded records (default: %(default)s)")
     ap.add_argument("--no-write", action="store_true", help="do not write graded records")
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABEL_STORE,
                     help="label store; its labels override automatic ones (default: %(default)s)")

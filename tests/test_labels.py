@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tomlab.analysis.report import accuracy_table_markdown
 from tomlab.errors import ToMLabError
 from tomlab.grading import grade_files
 from tomlab.grading.labels import CSV_COLUMNS, export_labels_csv, import_labels, load_label_store, write_labels_csv
-from tomlab.analysis.report import accuracy_table_markdown
 
 ANSWERS = {
     "model": "m", "step-by_step reasoning": False, "chain-of-thougth examples": False,

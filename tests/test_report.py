@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tomlab.grading import grade_files
+from tomlab.analysis.report import (
+    accuracy_table_markdown,
+    aggregate,
+    model_key,
+    prompting_tests,
+    published_for,
+    read_human_counts,
+    write_report,
+    yes_no_bias,
+)
 from tomlab.analysis.validation import compare, validation_summary, write_validation
-from tomlab.analysis.report import (accuracy_table_markdown, aggregate, model_key, prompting_tests, published_for,
-                           read_human_counts, write_report, yes_no_bias)
+from tomlab.grading import grade_files
 from tomlab.scenarios import load_scenarios
 
 SCEN = load_scenarios()
@@ -21,7 +29,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def _answer(s, correct: bool, kind: int) -> str:
     """A plausible answer to scenario s that is correct or not."""
     verdict = s.answer if correct else ("no" if s.answer == "yes" else "yes")
-    q = s.question.rstrip("?")
     if kind == 0:
         return f"\n\n{verdict.capitalize()}.<|endoftext|>"
     if kind == 1:

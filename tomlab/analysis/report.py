@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ..errors import ToMLabError
 from ..grading import GRADER_VERSION, GradedFile
-from ..schema import BEHAVIOURS, PROMPTINGS
 from ..io import atomic_write_bytes, atomic_write_text
+from ..schema import BEHAVIOURS, PROMPTINGS
 from .stats import holm, paired_ttest, significance_stars, unpaired_ttest, wilson_interval
 
 # Published accuracy of the original report (correct / 320), REFERENCE.md.
@@ -306,7 +306,8 @@ def tests_markdown(rows: list[dict]) -> str:
 
 
 def bias_markdown(rows: list[dict]) -> str:
-    lines = ["| Model | Prompting | acc. yes-scenarios | acc. no-scenarios | share of 'yes' verdicts | t | p | d | bias |",
+    lines = ["| Model | Prompting | acc. yes-scenarios | acc. no-scenarios | share of 'yes' verdicts | t | p | d "
+             "| bias |",
              "|:--|:--|--:|--:|--:|--:|--:|--:|:--|"]
     for r in rows:
         t = r["test"]
@@ -350,8 +351,9 @@ def committed_markdown(cells: Sequence[Cell]) -> str:
 
 
 def behaviour_markdown(cells: Sequence[Cell]) -> str:
-    short = {"clear answer": "clear", "wrong conclusion": "wrong concl.", "multiple answers / hedging": "multiple / hedging",
-             "question evasion": "evasion", "example repetition": "example rep.", "task deviation / rambling": "deviation / rambling"}
+    short = {"clear answer": "clear", "wrong conclusion": "wrong concl.",
+             "multiple answers / hedging": "multiple / hedging", "question evasion": "evasion",
+             "example repetition": "example rep.", "task deviation / rambling": "deviation / rambling"}
     lines = ["| Model | Prompting | " + " | ".join(short[b] for b in BEHAVIOURS) + " | n |",
              "|:--|:--|" + "--:|" * (len(BEHAVIOURS) + 1)]
     for c in cells:
@@ -400,11 +402,11 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
             c = _cell(cells, m, p)
             if c is None or not c.n:
                 continue
-            a, (l, h) = c.accuracy, c.ci
+            a, (low, high) = c.accuracy, c.ci
             xs.append(i + (j - (len(proms) - 1) / 2) * width)
             ys.append(a)
-            lo.append(a - l)
-            hi.append(h - a)
+            lo.append(a - low)
+            hi.append(high - a)
             pub = published_for(m)
             if pub and p in pub:
                 ax.plot([xs[-1]], [pub[p]], marker="D", ms=5, color="black", ls="none",
@@ -468,7 +470,8 @@ def figure_heatmap(cells: Sequence[Cell], path: Path) -> None:
             start = j
     cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cb.set_label("share correct")
-    ax.set_title("Correct answers per scenario and condition\n(scenario id, gold answer in brackets)", pad=24, fontsize=10)
+    ax.set_title("Correct answers per scenario and condition\n(scenario id, gold answer in brackets)", pad=24,
+                 fontsize=10)
     save_png(fig, path)
 
 
@@ -481,10 +484,10 @@ def figure_behaviours(cells: Sequence[Cell], path: Path) -> None:
     for b in BEHAVIOURS:
         vals = [c.behaviours()[b] / c.n if c.n else 0 for c in cells]
         ax.barh(ys, vals, left=left, color=BEHAVIOUR_COLOURS[b], label=b, height=0.75, edgecolor="white", lw=0.5)
-        for y, l, v in zip(ys, left, vals):
+        for y, x0, v in zip(ys, left, vals):
             if v >= 0.07:
-                ax.text(l + v / 2, y, f"{100 * v:.0f}", ha="center", va="center", fontsize=7, color="white")
-        left = [l + v for l, v in zip(left, vals)]
+                ax.text(x0 + v / 2, y, f"{100 * v:.0f}", ha="center", va="center", fontsize=7, color="white")
+        left = [x0 + v for x0, v in zip(left, vals)]
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlim(0, 1)

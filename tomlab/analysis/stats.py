@@ -10,8 +10,8 @@ unpaired data.  Where a test is undefined (fewer than two values, zero variance)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats as sps

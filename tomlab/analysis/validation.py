@@ -10,13 +10,13 @@ grader was not developed on).  Only automatic labels are compared -- label-store
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from ..grading import GRADER_VERSION, GradedFile
-from ..schema import PROMPTINGS
 from ..io import atomic_write_json, atomic_write_text
+from ..schema import PROMPTINGS
 from .agreement import agreement_markdown
 from .report import model_key, pyplot, save_png
 from .stats import pearson
@@ -83,7 +83,8 @@ def group_summary(cells: Sequence[CellFidelity]) -> dict:
     mae = sum(abs(c.diff) for c in cells) / len(cells)
     r = pearson(auto, hum)
     return {"cells": len(cells), "models": sorted({c.model for c in cells}),
-            "mean_abs_accuracy_difference": round(mae, 4), "max_abs_accuracy_difference": round(max(abs(c.diff) for c in cells), 4),
+            "mean_abs_accuracy_difference": round(mae, 4),
+            "max_abs_accuracy_difference": round(max(abs(c.diff) for c in cells), 4),
             "mean_signed_accuracy_difference": round(sum(c.diff for c in cells) / len(cells), 4),
             "pooled_pearson_r": None if math.isnan(r) else round(r, 4),
             "mean_cell_pearson_r": round(sum(rs) / len(rs), 4) if rs else None,
@@ -137,7 +138,8 @@ def _cells_markdown(summary: dict) -> list[str]:
              grp("held-out", summary["held_out"]), grp("development", summary["development"]),
              grp("all", summary["all"]), "",
              "### Per cell", "",
-             "| Model | Prompting | group | auto acc. | human acc. | diff | r (16 scenarios) | per-scenario auto - human |",
+             "| Model | Prompting | group | auto acc. | human acc. | diff | r (16 scenarios) "
+             "| per-scenario auto - human |",
              "|:--|:--|:--|--:|--:|--:|--:|:--|"]
     for c in summary["cells"]:
         d = " ".join(

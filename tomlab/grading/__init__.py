@@ -12,8 +12,19 @@ scenario id or to a scenario's text. Read the modules top-down, as an answer flo
 - ``labels``: the label store whose labels override the grader, and the CSV round trip for human graders.
 """
 
-from .files import (GradedAnswer, GradedFile, answer_id, collect_answer_files, cot_items, grade_answer_file,
-                    grade_files, graded_file_json, is_answer_file, prompting_from_flags, scenario_items)
+from .files import (
+    GradedAnswer,
+    GradedFile,
+    answer_id,
+    collect_answer_files,
+    cot_items,
+    grade_answer_file,
+    grade_files,
+    graded_file_json,
+    is_answer_file,
+    prompting_from_flags,
+    scenario_items,
+)
 from .grader import GRADER_VERSION, CotItem, Grade, Grader, Item
 from .proposition import Proposition, parse_question
 from .text import clean_output, extract_answer

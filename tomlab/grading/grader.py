@@ -21,8 +21,17 @@ from dataclasses import dataclass, field
 
 from .proposition import parse_question, scenario_names, subject_names
 from .reading import Scene, SentenceReading, echo_norm, join_bare_markers, ngrams, read_sentence
-from .text import (STOP_WORDS, clean_output, content_words, extract_answer, normalize_text, overlap, split_options,
-                   split_sentences, tokens)
+from .text import (
+    STOP_WORDS,
+    clean_output,
+    content_words,
+    extract_answer,
+    normalize_text,
+    overlap,
+    split_options,
+    split_sentences,
+    tokens,
+)
 
 GRADER_VERSION = "2.0"
 

@@ -182,8 +182,8 @@ _DEBRIS_RE = re.compile(r"^\s{0,3}[a-z]{1,4}:(?=\s|$)")
 _LABEL_RE = re.compile(r"(?:^|(?<=[.!?\"')\]*#>]))[ \t]*(Scenario|Context|Question|Answer)\s*:", re.I | re.M)
 # A line that only lists options ("Options: (A). no; (B). yes;", "B) Yes"): option letters with yes/no.
 _OPTION_ITEM = r"(?:\(([A-H1-9])\)\.?|([A-H])(?:\)\.?|\.|:))[ \t]*(yes|no)\b[ \t.;,]*"
-_OPTION_LINE_RE = re.compile(rf"^[ \t]*(?:(?:options|possible answers|choices|answers)[ \t]*:)?[ \t]*(?:{_OPTION_ITEM})+$",
-                             re.I | re.M)
+_OPTION_LINE_RE = re.compile(
+    rf"^[ \t]*(?:(?:options|possible answers|choices|answers)[ \t]*:)?[ \t]*(?:{_OPTION_ITEM})+$", re.I | re.M)
 _OPTION_ITEM_RE = re.compile(_OPTION_ITEM, re.I)
 _SBS_RE = re.compile(r"\s*Let'?s think step by step\s*:?\s*", re.I)
 
