@@ -171,3 +171,50 @@ def test_plain_leading_word_yields_to_the_stated_conclusion(grader):
     assert grader.grade("No, Tom thinks the cake is in the oven.", CAKE).verdict == "yes"
     # but against an implied no the bare word makes the answer contradictory
     assert grader.grade("Yes, Tom thinks the cake is on the table.", CAKE).verdict == "none"
+
+
+# ---- rules added from the tune half of the project label set (results/grading/project_labels_smollm2.json)
+
+
+def test_a_list_of_possible_answers_asserts_none_of_them(grader):
+    out = ("Possible answers: Yes, Tom thinks the cake is in the oven. No, Tom doesn't think the cake is in the "
+           "oven.")
+    assert grade(grader, out, CAKE) == ("none", "inconclusive", "multiple answers / hedging")
+    # ... until an explicit answer chooses one
+    out = ("Possible answers: Yes, he does. No, he doesn't.\n"
+           "So, the answer is: No, he doesn't think the cake is in the oven.")
+    assert grade(grader, out, CAKE)[:2] == ("no", "incorrect")
+
+
+def test_a_causal_as_clause_is_a_clause_of_its_own(grader):
+    out = "Tom does not think the cake is in the oven, as he never saw Lea take it out."
+    assert grader.grade(out, CAKE).verdict == "no"  # the "never" of the reason does not flip the claim
+    out = ("Larry doesn't believe the debate has been solved, as he never read the debate. So, the answer is: No, "
+           "the debate has not been solved.")
+    assert grade(grader, out, LARRY)[:2] == ("no", "correct")
+
+
+def test_a_verb_with_a_prepositional_object_asserts_nothing(grader):
+    out = ("No, Tom does not think the cake is in the oven. When he sees an oven, he thinks of the option of the cake "
+           "being in the oven.")
+    assert grader.grade(out, CAKE).verdict == "no"
+    assert grader.grade("Tom thinks about the cake in the oven.", CAKE).verdict == "none"
+
+
+def test_not_exactly_and_not_quite_hedge_the_word(grader):
+    for out in ("No, not exactly. The story is a hypothetical situation.", "No, not quite."):
+        assert grade(grader, out, CAKE) == ("none", "inconclusive", "multiple answers / hedging")
+
+
+@pytest.mark.parametrize("output,behaviour", [
+    ("The answer is not provided.", "question evasion"),
+    ("Tom thinks the cake is in the oven. The answer is not provided.", "question evasion"),
+    ("It is not possible to tell what Tom thinks.", "question evasion"),
+])
+def test_evasion_phrases(grader, output, behaviour):
+    assert grade(grader, output, CAKE) == ("none", "inconclusive", behaviour)
+
+
+def test_not_possible_about_the_story_is_not_an_evasion(grader):
+    out = "Tom thinks the cake is in the oven. A cake on the table, which is not possible based on the story."
+    assert grader.grade(out, CAKE).verdict == "yes"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .proposition import parse_question, scenario_names, subject_names
-from .reading import Scene, SentenceReading, echo_norm, join_bare_markers, ngrams, read_sentence
+from .reading import Scene, SentenceReading, echo_norm, join_bare_markers, ngrams, read_options, read_sentence
 from .text import (
     STOP_WORDS,
     clean_output,
@@ -105,13 +105,15 @@ class Grader:
 
         q_words = content_words(item.question)
         text, options = split_options(ext.text)
-        readings: list[SentenceReading] = []
+        sentences, readings = [], []
         for sent in join_bare_markers(split_sentences(text)):
             if sent.rstrip().endswith("?") and overlap(q_words, content_words(sent)) >= QUESTION_ECHO_SHARE:
                 if "prompt_echo" not in flags:
                     flags.append("prompt_echo")
                 continue
+            sentences.append(sent)
             readings.append(read_sentence(sent, scene, not readings, options))
+        readings = read_options(sentences, readings)
         example_seen = ext.example_block or any(r.example for r in readings)
         if example_seen:
             flags.append("example_repetition")

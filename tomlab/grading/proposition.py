@@ -200,9 +200,11 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     pre = clause_toks[:vpos] if vpos is not None else []
     post = clause_toks[vpos + 1:] if vpos is not None else clause_toks
     text = " ".join(clause_toks)
-    # A question in inverted order, or an -ing form that is not progressive, asserts nothing.
+    # A question in inverted order, an -ing form that is not progressive, or a verb with a prepositional object
+    # ("thinks of the option of wearing a white shirt", "thinks about her tulips") asserts nothing.
     if vpos is not None and (_is_inverted(pre, context_words) or (
-            clause_toks[vpos].endswith("ing") and not any(t in _BE_FORMS for t in pre[-PROGRESSIVE_WINDOW:]))):
+            clause_toks[vpos].endswith("ing") and not any(t in _BE_FORMS for t in pre[-PROGRESSIVE_WINDOW:]))
+            or (post and post[0] in ("of", "about"))):
         return None
     # An embedded question ("not sure if she thinks ...", "whether or not George thinks ...") states nothing
     # -- except "does not know whether X", which implies she does not believe X.

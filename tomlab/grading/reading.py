@@ -33,7 +33,8 @@ ECHO_NGRAM = 3
 ECHO_MIN_TOKENS = ECHO_NGRAM + 3
 
 _EVASION_RE = re.compile(
-    r"\b(?:not (?:possible|clear|certain|known|specified|mentioned|stated|obvious|determinable)"
+    r"\b(?:not (?:clear|certain|known|specified|mentioned|stated|obvious|determinable)"
+    r"|(?:it is|it's|it was) not possible|not possible to|(?:is|was|are) not (?:provided|given)"
     r"|impossible to|unclear|uncertain whether|no way (?:to|of) (?:know|tell|determine)"
     r"|(?:can not|could not|unable to|not able to) (?:be )?(?:determine|determined|say|said|tell|told|answer|answered"
     r"|conclude|concluded|infer|inferred|know for (?:sure|certain)|be sure)"
@@ -67,7 +68,10 @@ _CONCLUSION_RE = re.compile(
 _LEAD_YESNO_RE = re.compile(r"^(yes|no)\b(?!\s+(?:one|longer|matter|idea|other|more)\b)[\s,.!:;-]*", re.I)
 _LABELLED_YESNO_RE = re.compile(rf"^[^:]{{0,{LEAD_LABEL_MAX_CHARS}}}:\s*(yes|no)\b[\s,.!;-]*", re.I)
 # After "No,"/"Yes,": a hedge that takes the word back ("No, not necessarily.").
-_LEAD_HEDGE_RE = re.compile(r"^(?:not necessarily|not always|possibly|perhaps|maybe|probably)\b", re.I)
+_LEAD_HEDGE_RE = re.compile(r"^(?:not necessarily|not always|not exactly|not quite|possibly|perhaps|maybe|probably)\b",
+                            re.I)
+# "Possible answers:" opens a list of possible answers: it and the sentences after it assert none of them.
+_OPTIONS_LEAD_RE = re.compile(r"^(?:possible answers|options|choices|answer choices)\s*:", re.I)
 # An option letter that opens an answer ("The answer is: (A). Yes", "The answer is: B").
 _OPTION_LETTER_RE = re.compile(r"^(?:\(([A-H1-9])\)\.?|([A-H])(?:\)\.?|\.|:|\s*$))\s*", re.I)
 # A subordinate clause states nothing up to its comma ("When they find their cabin unoccupied.", "the idea that
@@ -146,6 +150,19 @@ def join_bare_markers(sentences: list[str]) -> list[str]:
             out[-1] = out[-1] + " " + sent
         else:
             out.append(sent)
+    return out
+
+
+def read_options(sentences: list[str], readings: list[SentenceReading]) -> list[SentenceReading]:
+    """The readings with the sentences of a list of possible answers ("Possible answers: Yes, she does. No, she
+    doesn't.") read as hedging: from the sentence that opens the list up to an explicit answer or conclusion."""
+    out, listing = [], False
+    for sent, r in zip(sentences, readings):
+        if _OPTIONS_LEAD_RE.match(_LIST_MARK_RE.sub("", normalize_text(sent).strip())):
+            listing = True
+        elif r.tier < 3:
+            listing = False
+        out.append(SentenceReading(sent, 3, None, None, hedge_phrase=True) if listing and r.tier == 3 else r)
     return out
 
 
