@@ -59,7 +59,7 @@ def test_same_seed_same_answers_and_distinct_paths(tmp_path, tiny_model_dir):
 
 
 def test_resume_after_crash(tmp_path, tiny_model_dir, monkeypatch):
-    reference = run_experiment(cfg(tmp_path / "ref", tiny_model_dir, "--all_conditions"))
+    run_experiment(cfg(tmp_path / "ref", tiny_model_dir, "--all_conditions"))
     calls = {"n": 0}
     original_add = answers_mod.AnswerFile.add
 
@@ -224,7 +224,8 @@ def test_committed_runs_are_found_complete(tmp_path, embedded_model_dir, chat):
 
 
 def test_presets_share_the_flags():
-    for script, model in [("ToM_Eval_GPT4All.py", "nomic-ai/gpt4all-j"), ("Tom_Eval_LLaMa2.py", "meta-llama/Llama-2-7b-hf"),
+    for script, model in [("ToM_Eval_GPT4All.py", "nomic-ai/gpt4all-j"),
+                          ("Tom_Eval_LLaMa2.py", "meta-llama/Llama-2-7b-hf"),
                           ("Tom_Eval_LLaMa2-Chat.py", "meta-llama/Llama-2-7b-chat-hf")]:
         out = subprocess.run([sys.executable, str(ROOT / "ToM_Experiment" / script), "--help"], capture_output=True,
                              text=True, env={**os.environ, "COLUMNS": "300"})

@@ -37,7 +37,8 @@ def slug(text: str) -> str:
     text = text.rstrip("/").replace("\\", "/")
     if os.sep in text or "/" in text:
         parts = [p for p in text.split("/") if p not in ("", ".", "..")]
-        text = "_".join(parts[-2:]) if len(parts) >= 2 and not Path(text).exists() else (parts[-1] if parts else "model")
+        two = len(parts) >= 2 and not Path(text).exists()  # a hub id: owner_name
+        text = "_".join(parts[-2:]) if two else (parts[-1] if parts else "model")
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "model"
 
 
@@ -72,7 +73,7 @@ class AnswerFile:
     # -- creation / resumption ------------------------------------------------------------------------------
     @classmethod
     def new(cls, path, *, model: str, condition, params, prompt_format: str, chat: bool, scenarios, prompts: dict,
-            run: dict) -> "AnswerFile":
+            run: dict) -> AnswerFile:
         data = {
             "model": model,
             "step-by_step reasoning": condition.sbs,
@@ -93,7 +94,7 @@ class AnswerFile:
         return cls(path, data)
 
     @classmethod
-    def load(cls, path) -> "AnswerFile":
+    def load(cls, path) -> AnswerFile:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -104,7 +105,7 @@ class AnswerFile:
         return cls(path, data)
 
     @classmethod
-    def open(cls, path, key: str, overwrite: bool, **new_kwargs) -> tuple["AnswerFile", str]:
+    def open(cls, path, key: str, overwrite: bool, **new_kwargs) -> tuple[AnswerFile, str]:
         """Resume ``path`` if it holds the same run, else start it. Returns (file, "new"|"resume"|"overwrite")."""
         path = Path(path)
         if path.exists() and not overwrite:
@@ -186,7 +187,7 @@ class FileLock:
                 except (ValueError, ProcessLookupError, PermissionError, FileNotFoundError):
                     self.lock.unlink(missing_ok=True)  # stale: its process is gone
                     continue
-                raise ToMLabError(f"{self.lock.with_suffix('')} is being written by another run (pid {pid})")
+                raise ToMLabError(f"{self.lock.with_suffix('')} is being written by another run (pid {pid})") from None
         raise ToMLabError(f"cannot lock {self.lock}")
 
     def __exit__(self, *exc):

@@ -10,14 +10,13 @@ from .experiment.config import parse_config
 from .experiment.runner import format_summary, run_experiment
 
 
-def graded_table(paths: list[str]) -> str | None:
-    """The graded model x prompting accuracy table of the files just written (None before grading exists)."""
-    try:
-        from .grading import grade_files
-        from .report import accuracy_table_markdown
-    except ImportError:
-        return None
-    return accuracy_table_markdown(grade_files(paths))
+def graded_table(paths: list[str]) -> str:
+    """The graded model x prompting accuracy table of the files just written."""
+    from .analysis.report import accuracy_table_markdown, aggregate, chance_markdown
+    from .grading import grade_files
+
+    cells = aggregate(grade_files(paths))
+    return accuracy_table_markdown(cells) + "\n" + chance_markdown(cells) + "\n"
 
 
 def main(argv=None, description="Run the theory-of-mind experiment", defaults=None, model_required=False):
@@ -29,9 +28,7 @@ def main(argv=None, description="Run the theory-of-mind experiment", defaults=No
         summary = run_experiment(cfg)
         print(format_summary(summary))
         if cfg.grade:
-            table = graded_table([f["path"] for f in summary["files"]])
-            if table:
-                print("\ngraded accuracy (automatic grader):\n" + table)
+            print("\ngraded accuracy (automatic grader):\n" + graded_table([f["path"] for f in summary["files"]]))
         return 0
 
     return _main()

@@ -38,7 +38,7 @@ class Condition:
         return next(name for name, flags in PROMPTING_FLAGS.items() if flags == (self.sbs, self.cot))
 
     @classmethod
-    def from_name(cls, name: str) -> "Condition":
+    def from_name(cls, name: str) -> Condition:
         for known, (sbs, cot) in PROMPTING_FLAGS.items():
             if known.lower() == name.lower():
                 return cls(sbs, cot)

@@ -15,7 +15,6 @@ already complete is read, not generated again; an interrupted study resumes. The
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from dataclasses import dataclass
@@ -24,16 +23,32 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ToMLabError
-from ..experiment.config import (DEFAULT_OUTPUT_DIR, ExperimentConfig, ModelArguments, PromptArguments, flag,
-                                 parse_groups)
+from ..experiment.config import (
+    DEFAULT_OUTPUT_DIR,
+    ExperimentConfig,
+    ModelArguments,
+    PromptArguments,
+    flag,
+    parse_groups,
+)
 from ..experiment.runner import run_experiment
 from ..io import atomic_write_json, atomic_write_text
 from ..scenarios import REPO_ROOT
 from ..schema import PROMPTINGS
-from ..tasks.runner import BENCHMARKS, DEFAULTS as BENCHMARK_DEFAULTS, BenchmarkConfig, run_benchmark
+from ..tasks.runner import BENCHMARKS, BenchmarkConfig, run_benchmark
+from ..tasks.runner import DEFAULTS as BENCHMARK_DEFAULTS
 from ..tasks.scoring import score_file
-from .correlation import (ANCHOR, N_BOOT, N_SPLITS, TestScores, analyse, correlation_table, models_table, scatter,
-                          verdict)
+from .correlation import (
+    ANCHOR,
+    N_BOOT,
+    N_SPLITS,
+    TestScores,
+    analyse,
+    correlation_table,
+    models_table,
+    scatter,
+    verdict,
+)
 
 DEFAULT_OUT = REPO_ROOT / "report" / "correlation"
 HUB_MODELS = DEFAULT_OUT / "hub_models.txt"
@@ -99,10 +114,8 @@ def scenario_scores(runs: list[dict], prompting: str) -> TestScores:
         graded = [g for g in grade_files(run["experiment"]) if prompting in ("all", g.prompting)]
         correct, n = {}, {}
         for g in graded:
-            for sid, k in g.per_scenario_correct().items():
-                correct[sid] = correct.get(sid, 0) + k
-            for sid, k in g.per_scenario_n().items():
-                n[sid] = n.get(sid, 0) + k
+            for sid, (k, m) in g.per_scenario_counts().items():
+                correct[sid], n[sid] = correct.get(sid, 0) + k, n.get(sid, 0) + m
         items = sorted(n)
         models.append(run["label"])
         rows.append([correct[s] / n[s] for s in items])

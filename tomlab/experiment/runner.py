@@ -16,11 +16,21 @@ from .. import __version__
 from ..answers import AnswerFile, FileLock, default_path, run_key
 from ..errors import ToMLabError
 from ..generation import Engine, PromptGroup, answer_seed
-from ..models import (display_name, load_model, load_tokenizer, model_reference, pick_device, pick_dtype,
-                      quantization_config, repo_relative, resolve_model)
+from ..models import (
+    display_name,
+    load_model,
+    load_tokenizer,
+    model_reference,
+    pick_device,
+    pick_dtype,
+    quantization_config,
+    repo_relative,
+    resolve_model,
+)
 from ..prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
 from ..scenarios import REPO_ROOT, load_cot_examples, load_scenarios
 from .config import ExperimentConfig, ModelArguments
+
 
 def validate(cfg) -> None:
     """Check the shared model / sampling / prompt / output flags of a runner's config before any work."""

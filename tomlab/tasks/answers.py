@@ -20,7 +20,7 @@ class BenchmarkFile(AnswerFile):
 
     @classmethod
     def new(cls, path, *, benchmark: str, form: str, model: str, params, prompting: str, prompt_format: str,
-            chat: bool, units, prompts: dict, run: dict) -> "BenchmarkFile":
+            chat: bool, units, prompts: dict, run: dict) -> BenchmarkFile:
         """``units``: (item, unit) pairs in order; ``prompts``: {unit id: the exact prompt}."""
         data = {
             "schema": SCHEMA,

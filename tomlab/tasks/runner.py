@@ -15,10 +15,18 @@ from pathlib import Path
 from .. import __version__
 from ..answers import default_path, run_key
 from ..errors import ToMLabError, cli_main
-from ..experiment.config import (ModelArguments, OutputArguments, PromptArguments, SamplingArguments, flag,
-                                 parse_groups)
-from ..experiment.runner import (check_writable_location, format_summary, generate_into_files, model_label,
-                                 new_summary, prepare, quantization, run_block, validate)
+from ..experiment.config import ModelArguments, OutputArguments, PromptArguments, SamplingArguments, flag, parse_groups
+from ..experiment.runner import (
+    check_writable_location,
+    format_summary,
+    generate_into_files,
+    model_label,
+    new_summary,
+    prepare,
+    quantization,
+    run_block,
+    validate,
+)
 from ..generation import PromptGroup, answer_seed
 from ..models import display_name, repo_relative
 from ..prompts import Condition, apply_chat_template, build_prompt

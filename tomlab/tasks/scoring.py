@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..analysis.stats import wilson_interval
 from ..errors import ToMLabError
-from ..stats import wilson_interval
 from .answers import SCHEMA, form_label
 from .tomi import final_answer
 
