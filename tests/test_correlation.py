@@ -49,6 +49,9 @@ def test_two_models_give_no_correlation_and_say_so():
     (row,) = result["rows"]
     assert math.isnan(row["pearson"]["r"]) and math.isnan(row["reliability_test"]) and math.isnan(row["corrected"])
     assert "No correlation can be estimated from 2 model(s)" in corr.verdict(result)
+    (pair,) = result["pairs"]  # what two models can show: the same order on both tests, m1 above m0
+    assert pair["same_order"] and all(v["low"] <= v["diff"] <= v["high"] and v["diff"] > 0
+                                      for v in pair["tests"].values())
 
 
 def test_small_numbers():

@@ -98,6 +98,9 @@ def test_observer_sees_a_move_only_while_present():
     ("It is either in the blue box or the green basket.", None),
     ("Anne will look in the green basket. Later it was in the blue box.", "green basket"),
     ("A:", None),
+    ("The answer is: \nThe green basket.", "green basket"),
+    ("Options: (1). The apple is in the blue box. (2). It is in the green basket.", None),
+    ("Anne entered the kitchen. The apple is in the blue box.", None),  # the story retold first
 ])
 def test_open_answer_names_one_container(output, expected):
     assert tomi.final_answer(output, ("blue box", "green basket")) == expected

@@ -8,7 +8,9 @@ of an item's answers that were correct). Output, for each benchmark against the 
 * each test's split-half reliability across models (random halves of its items, the correlation averaged over
   many splits, Spearman-Brown corrected), and the correlation corrected for both unreliabilities (Spearman's
   disattenuation);
-* the number of models, and the smallest Pearson r that a two-sided test at 5% could tell from zero with that many.
+* the number of models, and the smallest Pearson r that a two-sided test at 5% could tell from zero with that many;
+* for a handful of models, what they can show instead: whether every test orders each pair of models the same way
+  (the accuracy difference per test, with a 95% bootstrap interval over that test's items).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ N_BOOT = 2000
 N_SPLITS = 500
 #: Fewer models than this give no correlation (two points always lie on a line).
 MIN_MODELS = 3
+#: Up to this many models the report also lists every pair's differences (beyond it the table grows too long and
+#: the correlation itself says more).
+MAX_PAIR_MODELS = 6
 ALPHA = 0.05
 ANCHOR = "16 scenarios"
 
@@ -126,7 +131,41 @@ def analyse(tests: dict, seed: int = 0, n_boot: int = N_BOOT, n_splits: int = N_
                                if not math.isnan(row["pearson"]["r"]) else math.nan)
         row["corrected"] = disattenuated(row["pearson"]["r"], row["reliability_anchor"], row["reliability_test"])
         rows.append(row)
-    return {"rows": rows, "n_boot": n_boot, "n_splits": n_splits, "seed": seed}
+    return {"rows": rows, "pairs": pairwise(tests, rng, n_boot), "n_boot": n_boot, "n_splits": n_splits, "seed": seed}
+
+
+def pairwise(tests: dict, rng: np.random.Generator, n_boot: int = N_BOOT) -> list[dict]:
+    """For each pair of models every test holds: per test, accuracy(second) - accuracy(first) with a 95% percentile
+    interval from resampling that test's items, and whether all tests order the pair the same way."""
+    models = [m for m in tests[ANCHOR].models if all(m in t.models for t in tests.values())]
+    if len(models) > MAX_PAIR_MODELS:
+        return []
+    rows = []
+    for i, first in enumerate(models):
+        for second in models[i + 1:]:
+            row = {"first": first, "second": second, "tests": {}}
+            for name, t in tests.items():
+                diff = t.scores[t.models.index(second)] - t.scores[t.models.index(first)]
+                boot = diff[rng.integers(0, diff.size, (n_boot, diff.size))].mean(axis=1)
+                low, high = np.percentile(boot, [100 * ALPHA / 2, 100 * (1 - ALPHA / 2)])
+                row["tests"][name] = {"diff": float(diff.mean()), "low": float(low), "high": float(high)}
+            signs = {np.sign(v["diff"]) for v in row["tests"].values()}
+            row["same_order"] = len(signs) == 1 and 0 not in signs
+            rows.append(row)
+    return rows
+
+
+def pairwise_table(pairs: list[dict]) -> str:
+    if not pairs:
+        return ""
+    names = list(pairs[0]["tests"])
+    lines = ["| second - first | " + " | ".join(names) + " | same order on every test |",
+             "| :-- |" + " :-- |" * len(names) + " :-- |"]
+    for p in pairs:
+        cells = [f"{v['diff']:+.3f} [{v['low']:+.2f}, {v['high']:+.2f}]" for v in p["tests"].values()]
+        same = "yes" if p["same_order"] else "no"
+        lines.append(f"| {p['second']} - {p['first']} | " + " | ".join(cells) + f" | {same} |")
+    return "\n".join(lines)
 
 
 def _subset(t: TestScores, models: list) -> TestScores:
@@ -179,8 +218,10 @@ def verdict(result: dict) -> str:
     if n < MIN_MODELS:
         return (f"**No correlation can be estimated from {n} model(s).** Two points always lie on a line, so a "
                 "Pearson r of +1 or -1 between two models says nothing; the split-half reliabilities need at least "
-                f"{MIN_MODELS} models as well. The tables above give each model's scores; the answer to the question "
-                "needs the recipe below.")
+                f"{MIN_MODELS} models as well. All that {n} models can show is whether the tests order them the same "
+                "way (the pairwise table above) - agreement on one pair is weak evidence, since any two tests of "
+                "answering questions about stories will mostly agree on which of two models follows instructions "
+                "better. The answer to the question needs the recipe below.")
     return (f"With {n} models, only a Pearson r beyond {critical_r(n):.2f} in size could be told from zero at "
             "p < 0.05 (two-sided), and the bootstrap intervals show how wide the uncertainty is. A handful of "
             "closely related models (one base model and its finetunes) also spans a narrow range of ability, which "

@@ -32,6 +32,7 @@ from ..experiment.config import (
     parse_groups,
 )
 from ..experiment.runner import run_experiment
+from ..grading import GRADER_VERSION, grade_files
 from ..io import atomic_write_json, atomic_write_text
 from ..scenarios import REPO_ROOT
 from ..schema import PROMPTINGS
@@ -46,6 +47,7 @@ from .correlation import (
     analyse,
     correlation_table,
     models_table,
+    pairwise_table,
     scatter,
     verdict,
 )
@@ -107,7 +109,6 @@ def run_models(args: CorrelateArguments) -> list[dict]:
 
 
 def scenario_scores(runs: list[dict], prompting: str) -> TestScores:
-    from ..grading import grade_files
 
     models, rows, answers = [], [], []
     for run in runs:
@@ -152,6 +153,7 @@ def write_report(args: CorrelateArguments, runs: list[dict], tests: dict, result
         "models": [{k: run[k] for k in ("label", "line")} for run in runs],
         "accuracy": {name: dict(zip(t.models, map(float, t.accuracy()))) for name, t in tests.items()},
         **result})
+    pooled = "all four prompting types pooled" if args.prompting == "all" else f"{args.prompting} prompting"
     files = "\n".join(f"- `{run['label']}` (`{run['line']}`): "
                       + ", ".join(f"`{_rel(p)}`" for p in run["experiment"] + run["benchmarks"]) for run in runs)
     text = f"""# Does the 16-scenario experiment track established ToM benchmarks?
@@ -160,10 +162,10 @@ Made by `{command}` from the models list `{_rel(args.models)}`.
 
 ## Models and their scores
 
-Accuracy with 95% Wilson intervals. {ANCHOR}: {"all four prompting types pooled" if args.prompting == "all"
-else args.prompting + " prompting"}, 20 sampled answers per scenario and type, graded automatically. Benchmarks:
-one greedy answer per prompt; tomi-open = name the container (normalised match), tomi-yesno = a yes/no probe per
-container, correct only when both are right (a model that always says the same word scores 0; guessing 0.25),
+Accuracy with 95% Wilson intervals. {ANCHOR}: {pooled}, 20 sampled answers per scenario and type, graded
+automatically (grader {GRADER_VERSION}; always the same word: 0.50). Benchmarks: one greedy answer per prompt;
+tomi-open = name the container (normalised match; one of the story's two containers at random: 0.50), tomi-yesno =
+a yes/no probe per container, correct only when both are right (always the same word: 0; guessing: 0.25),
 strange_stories-yesno = one yes/no question per story (always "no": 0.53, always "yes": 0.47).
 
 {models_table(tests)}
@@ -180,15 +182,16 @@ positive). The last column: the smallest Pearson r a two-sided test at 5% could 
 {correlation_table(result)}
 
 ![scatter](scatter.png)
-
+{_pairs_section(result)}
 ## What this can show
 
 {verdict(result)}
 
 ## Recipe: 20+ hub models on a GPU box
 
-`{_rel(HUB_MODELS)}` lists instruction-tuned hub models of several families and sizes, each asked with its chat
-template. On a CUDA machine with the hub reachable (`conda env create -f environment.yml`):
+`{_rel(HUB_MODELS)}` lists 24 hub models of 11 families from 0.1B to 14B, each asked with its chat template (the
+two base models with the original raw prompts). On a CUDA machine with the hub reachable
+(`conda env create -f environment.yml`):
 
 ```bash
 python ToM_Experiment/correlate.py --models {_rel(HUB_MODELS)} --out report/correlation-hub
@@ -204,6 +207,18 @@ prompts), resuming whatever is already on disk, then writes this report for all 
 """
     atomic_write_text(out / "REPORT.md", text)
     return out / "REPORT.md"
+
+
+def _pairs_section(result: dict) -> str:
+    if not result["pairs"]:
+        return ""
+    return f"""
+## Does every test order the models the same way?
+
+Accuracy differences per pair of models, with 95% intervals from {result['n_boot']} resamples of each test's items.
+
+{pairwise_table(result['pairs'])}
+"""
 
 
 def _rel(path) -> str:
@@ -223,7 +238,8 @@ def main(argv=None, description: str | None = None) -> int:
         tests = {ANCHOR: scenario_scores(runs, args.prompting), **benchmark_scores(runs)}
         result = analyse(tests, args.seed, args.n_boot, args.n_splits)
         path = write_report(args, runs, tests, result, command.strip())
-        print(f"\n{models_table(tests)}\n\n{correlation_table(result)}\n\n{verdict(result)}\n\nwrote {path}")
+        print(f"\n{models_table(tests)}\n\n{correlation_table(result)}\n\n{pairwise_table(result['pairs'])}\n\n"
+              f"{verdict(result)}\n\nwrote {path}")
         return 0
 
     return _main()

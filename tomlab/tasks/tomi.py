@@ -207,21 +207,33 @@ def generate(seed: int = DEFAULT_SEED, per_cell: int = DEFAULT_PER_CELL) -> list
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+#: "The answer is", "The answer to this question is:", "Answer:": what follows the last one is the final answer.
+_ANSWER_MARKER = re.compile(r"\banswer\b[^.?!\n:]{0,40}?(?:\bis\b\s*:?|:)", re.I)
 
 
 def _norm(text: str) -> str:
     return " " + re.sub(r"[^a-z0-9]+", " ", text.lower().replace("_", " ")).strip() + " "
 
 
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _named(sentence: str, choices) -> set:
+    return {c for c in choices if _norm(c) in _norm(sentence)}
+
+
 def final_answer(output: str, choices, step_by_step: bool = False) -> str | None:
-    """The container an open answer names: the first sentence that names any of ``choices`` (with step-by-step
-    prompting, where the conclusion comes last, the last such sentence) must name exactly one of them; else None."""
-    named = []
-    for sent in _SENTENCE_END.split(output):
-        hits = {c for c in choices if _norm(c) in _norm(sent)}
-        if hits:
-            named.append(hits)
-    if not named:
-        return None
-    hits = named[-1] if step_by_step else named[0]
+    """The container an open answer gives, or None. The final answer is the first sentence after the last "the
+    answer is" / "Answer:" where the output says one, else its first sentence (with step-by-step prompting, where
+    the conclusion comes last, its last sentence that names a container); it must name exactly one of ``choices``
+    (compared without case, punctuation or underscores). A story retold or a list of options first is no answer."""
+    markers = list(_ANSWER_MARKER.finditer(output))
+    if markers:
+        pick = _sentences(output[markers[-1].end():])[:1]
+    elif step_by_step:
+        pick = [s for s in _sentences(output) if _named(s, choices)][-1:]
+    else:
+        pick = _sentences(output)[:1]
+    hits = _named(pick[0], choices) if pick else set()
     return next(iter(hits)) if len(hits) == 1 else None
