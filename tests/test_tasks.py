@@ -239,3 +239,17 @@ def test_embedded_model_benchmark_end_to_end(tmp_path, embedded_model_dir):
                            str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "SmolLM2-135M-Instruct [chat] - strange_stories-yesno" in proc.stdout and "| all | all |" in proc.stdout
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("chat", [False, True], ids=["raw", "chat"])
+def test_committed_benchmark_runs_are_found_complete(tmp_path, embedded_model_dir, chat):
+    """The committed benchmark files keep their run keys: the README commands find them complete (no model load)."""
+    import shutil
+
+    shutil.copytree(ROOT / "results" / "answers_benchmarks", tmp_path, dirs_exist_ok=True)
+    for benchmark in ("tomi", "strange_stories"):
+        cfg = parse_benchmark_config(["--benchmark", benchmark, "--dtype", "bfloat16", "--no_progress",
+                                      "--output_dir", str(tmp_path), *(["--chat"] if chat else [])])
+        summary = run_benchmark(cfg)
+        assert summary["answers_generated"] == 0 and all(f["status"] == "resume" for f in summary["files"])
