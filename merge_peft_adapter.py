@@ -11,7 +11,7 @@ overwritten. --base_model_name defaults to the base recorded in the adapter; 'em
 import argparse
 
 from tomlab.errors import cli_main
-from tomlab.merge import merge_adapter
+from tomlab.finetune.merge import merge_adapter
 
 
 @cli_main
