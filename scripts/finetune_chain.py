@@ -18,7 +18,7 @@ import argparse
 from pathlib import Path
 
 from tomlab.errors import ToMLabError, cli_main
-from tomlab.finetune.chain import FULL_REPS, ON_POLICY_SCRIPT, SMOKE_REPS, ChainSettings, run_chain
+from tomlab.finetune.chain import FULL_REPS, ON_POLICY_SCRIPT, SMOKE_EVAL_ARGS, SMOKE_REPS, ChainSettings, run_chain
 
 ORIGINAL_MODEL = {"gpt4all-j": ("nomic-ai/gpt4all-j", "v1.3-groovy")}
 
@@ -27,7 +27,8 @@ ORIGINAL_MODEL = {"gpt4all-j": ("nomic-ai/gpt4all-j", "v1.3-groovy")}
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="runs/finetune", help="run folder (default runs/finetune)")
-    ap.add_argument("--smoke", action="store_true", help="preset smoke and 1 ToM repetition: the chain in minutes")
+    ap.add_argument("--smoke", action="store_true",
+                    help="preset smoke, 1 ToM repetition of at most 48 tokens: the chain in minutes")
     ap.add_argument("--preset", default="small", help="stage recipes configs/recipes/<preset>/ (small | gpt4all-j)")
     ap.add_argument("--model_name", default=None,
                     help="base model (default: embedded; nomic-ai/gpt4all-j with --preset gpt4all-j)")
@@ -56,7 +57,8 @@ def main(argv=None):
         out=Path(args.out), preset=preset, model=args.model_name or model,
         revision=args.revision or (revision if args.model_name is None else None), dataset=args.dataset,
         reps=args.reps or (SMOKE_REPS if args.smoke else FULL_REPS), on_policy=on_policy, stage_args=args.stage_args,
-        eval_args=args.eval_args, on_policy_args=args.on_policy_args, skip_eval=args.skip_eval))
+        eval_args=(SMOKE_EVAL_ARGS if args.smoke else []) + args.eval_args, on_policy_args=args.on_policy_args,
+        skip_eval=args.skip_eval))
 
 
 if __name__ == "__main__":

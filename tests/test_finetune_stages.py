@@ -160,6 +160,28 @@ def test_greedy_answers_stop_at_eos_and_keep_it(tiny_model_dir):
         assert tok.pad_token_id not in answer
 
 
+def test_heldout_gold_accuracy_reads_the_generator_metadata(tiny_model_dir, tmp_path, monkeypatch):
+    """Gold accuracy: each held-out prompt's gold found in the dataset folder's eval.jsonl, judged by the data
+    package's judge (here a stand-in: the answer names the gold); unreadable answers count as not correct."""
+    import datasets
+
+    from tomlab.finetune import heldout
+    from tomlab.finetune.common import load_tokenizer_for
+    from tomlab.models import load_model
+
+    rows = [{"prompt": f"Context: story {i}. Question: q{i}?", "chosen": "a", "rejected": "b", "answer_type": "entity",
+             "gold": "x", "options": ["x", "y"]} for i in range(3)]
+    (tmp_path / "eval.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    s = _settings("dpo", tiny_model_dir, "--dataset", str(tmp_path), "--heldout_max_new_tokens", "3")
+    verdicts = iter([True, None, False])
+    monkeypatch.setattr(heldout, "gold_judge", lambda: lambda text, row, ended: next(verdicts))
+    tok = load_tokenizer_for(str(tiny_model_dir), s)
+    model = load_model(str(tiny_model_dir), dtype="float32", device="cpu")
+    result = heldout.measure(model, tok, datasets.Dataset.from_list(rows), s)
+    assert result["gold_accuracy"] == 1 / 3 and result["gold_judged"] == 2 / 3 and result["gold"] == ["x"] * 3
+    assert heldout.gold_metadata(str(tmp_path / "nowhere"), datasets.Dataset.from_list(rows)) is None
+
+
 # ------------------------------------------------------------------------------------------- settings
 def _settings(stage, model, *extra):
     from tomlab.finetune.args import parse_stage_args
@@ -234,9 +256,9 @@ def test_reward_head_trains_in_float32_and_fp16_gradients_unscale(tiny_model_dir
     base; so the fp16 grad scaler never meets fp16 gradients ("Attempting to unscale FP16 gradients")."""
     import torch
 
+    from tomlab.data import load_preference_dataset
     from tomlab.finetune.common import load_tokenizer_for
     from tomlab.finetune.reward import build_reward_trainer
-    from tomlab.data import load_preference_dataset
 
     s = _settings("reward", tiny_model_dir, "--dtype", dtype, "--bf16", str(dtype == "bfloat16"), "--output_dir",
                   str(tmp_path / "rm"))
@@ -398,7 +420,8 @@ def test_bad_recipe_is_one_clear_error(tiny_model_dir, tmp_path, capsys):
 
 
 def test_ppo_needs_a_reward_model_and_cannot_resume(tiny_model_dir, tmp_path, capsys):
-    _fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), *FEW], capsys, "--reward_model_name is required")
+    _fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), *FEW], capsys,
+           "--reward_model_name is required")
     _fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), "--reward_model_name", str(tiny_model_dir),
                                       "--output_dir", str(tmp_path / "p"), "--resume_from_checkpoint", "last", *FEW],
            capsys, "cannot resume")

@@ -69,7 +69,8 @@ def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
     joined = [" ".join(cmd) for cmd, _, _ in calls]
     sft = out / "models" / "SmolLM2-135M-Instruct-SFT"
     assert f"--model_name {sft} " in joined[2] and "--dataset" not in joined[2]
-    assert f"--model_name {sft} " in joined[4] and f"--reward_model_name {out}/models/SmolLM2-135M-Instruct-RM" in joined[4]
+    assert f"--model_name {sft} " in joined[4]
+    assert f"--reward_model_name {out}/models/SmolLM2-135M-Instruct-RM" in joined[4]
     assert f"--model_name_or_path {sft} " in joined[6], "DPO starts from the one SFT model"
     assert f"--base_model_name {sft} --output_name {out}/models/SmolLM2-135M-Instruct-PPO" in joined[5]
     assert all("--preset smoke" in j for j in joined[:8:2])

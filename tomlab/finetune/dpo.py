@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from ..data import tokenize_prompt, tokenize_response
 from . import heldout
-from .common import (LogRecorder, events_to_output_dir, finish, fmt, log, lora_config, load_model_for, print_summary,
-                     resume_arg, start)
+from .common import (
+    LogRecorder,
+    events_to_output_dir,
+    finish,
+    fmt,
+    load_model_for,
+    log,
+    lora_config,
+    print_summary,
+    resume_arg,
+    start,
+)
 
 
 def pretokenized_dpo_trainer_class():
@@ -68,7 +78,8 @@ def run_dpo(s, callbacks: list) -> dict:
                       f"{fmt(after['accuracy'])}; margin chosen - rejected {fmt(before['margin'])} -> "
                       f"{fmt(after['margin'])}; DPO loss {fmt(before['loss'])} -> {fmt(after['loss'])}",
                       f"held-out prompts ({len(rows)}, greedy): gold accuracy "
-                      f"{fmt(metrics['heldout_gold_accuracy_before'])} -> {fmt(metrics['heldout_gold_accuracy_after'])}, "
+                      f"{fmt(metrics['heldout_gold_accuracy_before'])} -> "
+                      f"{fmt(metrics['heldout_gold_accuracy_after'])}, "
                       f"answers ending with EOS {fmt(metrics['heldout_ended_with_eos_before'])} -> "
                       f"{fmt(metrics['heldout_ended_with_eos_after'])}"], final, model_path)
     return metrics

@@ -2,26 +2,49 @@
 reward-model score, and their accuracy against the generator's gold answer.
 
 The set is the first ``--heldout_prompts`` rows of the held-out split, the same before and after training. Gold
-accuracy needs a ``gold`` column in those rows and the data module's judging function
-(``tomlab.data.judge_answer(answer, gold) -> bool``); without either it is left out (None).
+accuracy needs the generator's metadata of those rows (``answer_type``, ``gold``, ``options``, in the ``eval.jsonl``
+of a local dataset folder such as the default data or the on-policy step's output) and the data package's judge
+(:func:`tomlab.data.gold.judge`); without either it is left out (None). An answer the judge cannot read (no verdict
+word, no number, no or several options) counts as not correct; the share it could read is reported too.
 """
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from pathlib import Path
 
-from ..data import tokenize_prompt
+from ..data import DEFAULT_DATASET, tokenize_prompt
 from ..io import atomic_write_text
 
 ANSWERS_FILE = "heldout_answers.jsonl"
+#: What the judge reads of a row besides the prompt.
+GOLD_COLUMNS = frozenset({"answer_type", "gold", "options"})
 
 
 def gold_judge():
-    """The data module's judge of an answer against a gold answer, where it has one."""
-    from .. import data
+    """The data package's judge ``judge(answer, row, ended) -> True | False | None``, where it has one."""
+    try:
+        from ..data.gold import judge
+    except ImportError:  # the data package before gold judging
+        return None
+    return judge
 
-    return getattr(data, "judge_answer", None)
+
+def gold_metadata(dataset: str | None, rows) -> list[dict] | None:
+    """Each held-out row's generator metadata, found by its prompt in the ``eval.jsonl`` of a local dataset folder
+    (the loader keeps only prompt/chosen/rejected); None where the source has no such file or a row lacks it."""
+    folder = DEFAULT_DATASET if dataset in (None, "", "default") else Path(dataset)
+    path = folder / "eval.jsonl"
+    if not path.is_file():
+        return None
+    by_prompt = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            by_prompt.setdefault(str(row.get("prompt", "")).strip(), row)
+    found = [by_prompt.get(prompt) for prompt in rows["prompt"]]
+    return None if any(r is None or not GOLD_COLUMNS <= r.keys() for r in found) else found
 
 
 def heldout_rows(evals, n: int):
@@ -91,23 +114,23 @@ def measure(model, tokenizer, rows, s, reward_model=None, adapter_off: bool = Fa
                                            s.script.heldout_max_new_tokens, bs)
     result = {"prompts": len(texts), "ended_with_eos": sum(ended) / len(ended),
               "mean_answer_tokens": sum(len(a) for a in ids) / len(ids), "mean_reward": None, "gold_accuracy": None,
-              "answers": texts}
+              "gold_judged": None, "answers": texts}
     if reward_model is not None:
         scores = reward_scores(reward_model, tokenizer, rows, ids, s.script.max_prompt_length, bs)
         result["mean_reward"] = sum(scores) / len(scores)
-    judge = gold_judge()
-    if judge is not None and "gold" in rows.column_names:
-        result["gold_accuracy"] = sum(bool(judge(t, g)) for t, g in zip(texts, rows["gold"])) / len(texts)
+    judge, meta = gold_judge(), gold_metadata(s.data.dataset, rows)
+    if judge is not None and meta is not None:
+        verdicts = [judge(text, row, end) for text, row, end in zip(texts, meta, ended)]
+        result["gold_accuracy"] = sum(v is True for v in verdicts) / len(verdicts)
+        result["gold_judged"] = sum(v is not None for v in verdicts) / len(verdicts)
+    result["gold"] = [row["gold"] for row in meta] if meta is not None else [None] * len(texts)
     return result
 
 
 def save_answers(output_dir: str, rows, before: dict, after: dict) -> Path:
     """Write prompt, gold, answer before and after, one JSON line per held-out prompt (for reading them)."""
-    import json
-
-    golds = rows["gold"] if "gold" in rows.column_names else [None] * len(rows)
     lines = [json.dumps({"prompt": p, "gold": g, "before": b, "after": a}, ensure_ascii=False)
-             for p, g, b, a in zip(rows["prompt"], golds, before["answers"], after["answers"])]
+             for p, g, b, a in zip(rows["prompt"], before["gold"], before["answers"], after["answers"])]
     path = Path(output_dir) / ANSWERS_FILE
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path
@@ -115,6 +138,6 @@ def save_answers(output_dir: str, rows, before: dict, after: dict) -> Path:
 
 def summary(before: dict, after: dict) -> dict:
     """The before/after figures for metrics.json (the answers themselves go to :data:`ANSWERS_FILE`)."""
-    keys = ("mean_reward", "gold_accuracy", "ended_with_eos", "mean_answer_tokens")
+    keys = ("mean_reward", "gold_accuracy", "gold_judged", "ended_with_eos", "mean_answer_tokens")
     return {"heldout_prompts": before["prompts"],
             **{f"heldout_{k}_before": before[k] for k in keys}, **{f"heldout_{k}_after": after[k] for k in keys}}

@@ -16,8 +16,20 @@ import os
 from ..data import tokenize_prompt
 from ..errors import ToMLabError
 from . import heldout
-from .common import (LogRecorder, finish, fmt, header, load_data, load_model_for, load_tokenizer_for, log,
-                     lora_config, prepare_output_dir, print_summary, resolve)
+from .common import (
+    LogRecorder,
+    finish,
+    fmt,
+    header,
+    load_data,
+    load_model_for,
+    load_tokenizer_for,
+    log,
+    lora_config,
+    prepare_output_dir,
+    print_summary,
+    resolve,
+)
 from .precision import float32_score_head, mixed_precision
 
 
@@ -135,9 +147,10 @@ def run_ppo(s, callbacks: list) -> dict:
     k = max(1, len(updates) // 4)
     first, last = updates[:k], updates[-k:]
     metrics = {"updates": len(updates), "rollouts_per_update": config.batch_size,
-               "mean_reward_first": _mean(first, "objective/scores"), "mean_reward_last": _mean(last, "objective/scores"),
-               "kl_last": _mean(last, "objective/kl"), "entropy_first": _mean(first, "objective/entropy"),
-               "entropy_last": _mean(last, "objective/entropy"), "rlhf_reward_last": _mean(last, "objective/rlhf_reward"),
+               "mean_reward_first": _mean(first, "objective/scores"),
+               "mean_reward_last": _mean(last, "objective/scores"), "kl_last": _mean(last, "objective/kl"),
+               "entropy_first": _mean(first, "objective/entropy"), "entropy_last": _mean(last, "objective/entropy"),
+               "rlhf_reward_last": _mean(last, "objective/rlhf_reward"),
                "mixed_precision": trainer.accelerator.mixed_precision, **heldout.summary(before, after)}
     final = finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
     print_summary(s, [f"held-out prompts ({len(rows)}, greedy): mean reward-model score "

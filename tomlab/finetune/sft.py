@@ -4,8 +4,18 @@ and after training."""
 from __future__ import annotations
 
 from ..data import tokenize_prompt, tokenize_response
-from .common import (LogRecorder, events_to_output_dir, finish, fmt, log, lora_config, load_model_for, print_summary,
-                     resume_arg, start)
+from .common import (
+    LogRecorder,
+    events_to_output_dir,
+    finish,
+    fmt,
+    load_model_for,
+    log,
+    lora_config,
+    print_summary,
+    resume_arg,
+    start,
+)
 
 
 def run_sft(s, callbacks: list) -> dict:
