@@ -220,7 +220,8 @@ def _summary(c: ChainSettings, steps: list[Step], state: dict, curves: list[Path
              "| step | wall (s) | CPU (s) | measured |", "| --- | ---: | ---: | --- |"]
     for step in steps:
         entry = state["steps"].get(step.name, {})
-        lines.append(f"| {step.name} | {entry.get('wall_s', 0):.1f} | {entry.get('cpu_s', 0):.1f} | "
+        cpu = f"{entry['cpu_s']:.1f}" if "cpu_s" in entry else ""
+        lines.append(f"| {step.name} | {entry.get('wall_s', 0):.1f} | {cpu} | "
                      f"{short_metrics(step.stage, entry.get('metrics'))} |")
     lines += [f"| **total** | **{state['total_wall_s']:.1f}** | | |", ""]
     lines += [f"![{p.stem}](curves/{p.name})" for p in curves]
