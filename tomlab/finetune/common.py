@@ -39,6 +39,11 @@ def fmt(x, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
+def change(metrics: dict, key: str) -> str:
+    """``before -> after`` of ``<key>_before`` and ``<key>_after``."""
+    return f"{fmt(metrics.get(f'{key}_before'))} -> {fmt(metrics.get(f'{key}_after'))}"
+
+
 def prepare_output_dir(s) -> Path:
     """Refuse a non-empty output dir unless --overwrite (clears old checkpoints, adapter, event files) or
     --resume_from_checkpoint."""

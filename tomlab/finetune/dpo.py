@@ -7,19 +7,8 @@ Measures, before and after training: the held-out implicit-reward accuracy and m
 from __future__ import annotations
 
 from ..data import tokenize_prompt, tokenize_response
-from . import heldout
-from .common import (
-    LogRecorder,
-    events_to_output_dir,
-    finish,
-    fmt,
-    load_model_for,
-    log,
-    lora_config,
-    print_summary,
-    resume_arg,
-    start,
-)
+from . import common, heldout
+from .common import change
 
 
 def pretokenized_dpo_trainer_class():
@@ -46,7 +35,7 @@ def _implicit_reward(result: dict) -> dict:
 
 
 def run_dpo(s, callbacks: list) -> dict:
-    model_path, train, evals, tokenizer = start(s, "--model_name_or_path")
+    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
     rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
 
     def tokenize(row):
@@ -56,30 +45,28 @@ def run_dpo(s, callbacks: list) -> dict:
 
     train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
     pairs = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
-    model = load_model_for(model_path, s, revision=s.model.model_revision)
-    recorder = LogRecorder()
+    model = common.load_model_for(model_path, s, revision=s.model.model_revision)
+    recorder = common.LogRecorder()
     trainer = pretokenized_dpo_trainer_class()(model=model, ref_model=None, args=s.train, train_dataset=train,
                                                eval_dataset=pairs, processing_class=tokenizer,
-                                               peft_config=lora_config(s, "CAUSAL_LM"),
+                                               peft_config=common.lora_config(s, "CAUSAL_LM"),
                                                callbacks=[recorder, *callbacks])
-    events_to_output_dir(trainer)
-    log("evaluating before training ...")
+    common.events_to_output_dir(trainer)
+    common.log("evaluating before training ...")
     before = _implicit_reward(trainer.evaluate())
     before_answers = heldout.measure(trainer.model, tokenizer, rows, s, adapter_off=True)
-    trainer.train(resume_from_checkpoint=resume_arg(s))
+    trainer.train(resume_from_checkpoint=common.resume_arg(s))
     after = _implicit_reward(trainer.evaluate())
     after_answers = heldout.measure(trainer.model, tokenizer, rows, s)
     heldout.save_answers(s.train.output_dir, rows, before_answers, after_answers)
     metrics = {**{f"eval_reward_{k}_before": v for k, v in before.items()},
                **{f"eval_reward_{k}_after": v for k, v in after.items()}, "eval_pairs": len(pairs),
                "train_steps": trainer.state.global_step, **heldout.summary(before_answers, after_answers)}
-    final = finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
-    print_summary(s, [f"held-out implicit-reward accuracy ({len(pairs)} pairs): {fmt(before['accuracy'])} -> "
-                      f"{fmt(after['accuracy'])}; margin chosen - rejected {fmt(before['margin'])} -> "
-                      f"{fmt(after['margin'])}; DPO loss {fmt(before['loss'])} -> {fmt(after['loss'])}",
-                      f"held-out prompts ({len(rows)}, greedy): gold accuracy "
-                      f"{fmt(metrics['heldout_gold_accuracy_before'])} -> "
-                      f"{fmt(metrics['heldout_gold_accuracy_after'])}, "
-                      f"answers ending with EOS {fmt(metrics['heldout_ended_with_eos_before'])} -> "
-                      f"{fmt(metrics['heldout_ended_with_eos_after'])}"], final, model_path)
+    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
+    common.print_summary(s, [f"held-out implicit-reward accuracy ({len(pairs)} pairs): "
+                             f"{change(metrics, 'eval_reward_accuracy')}; margin chosen - rejected "
+                             f"{change(metrics, 'eval_reward_margin')}; DPO loss {change(metrics, 'eval_reward_loss')}",
+                             f"held-out prompts ({len(rows)}, greedy): gold accuracy "
+                             f"{change(metrics, 'heldout_gold_accuracy')}, answers ending with EOS "
+                             f"{change(metrics, 'heldout_ended_with_eos')}"], final, model_path)
     return metrics

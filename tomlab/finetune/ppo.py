@@ -15,21 +15,8 @@ import os
 
 from ..data import tokenize_prompt
 from ..errors import ToMLabError
-from . import heldout
-from .common import (
-    LogRecorder,
-    finish,
-    fmt,
-    header,
-    load_data,
-    load_model_for,
-    load_tokenizer_for,
-    log,
-    lora_config,
-    prepare_output_dir,
-    print_summary,
-    resolve,
-)
+from . import common, heldout
+from .common import change, fmt
 from .precision import float32_score_head, mixed_precision
 
 
@@ -51,9 +38,9 @@ def value_model(path: str, s, tokenizer):
     from peft import inject_adapter_in_model
     from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as TARGETS
 
-    value = load_model_for(path, s, task="seq-cls")
+    value = common.load_model_for(path, s, task="seq-cls")
     value.config.pad_token_id = tokenizer.pad_token_id
-    cfg = lora_config(s, "SEQ_CLS")
+    cfg = common.lora_config(s, "SEQ_CLS")
     cfg.modules_to_save, cfg.task_type, cfg.exclude_modules = None, None, ["score"]
     if cfg.target_modules is None:
         cfg.target_modules = TARGETS.get(value.config.model_type, ["q_proj", "v_proj"])
@@ -69,21 +56,21 @@ def value_model(path: str, s, tokenizer):
 
 def _load(s):
     """Paths, data, tokenizer, and the three models (policy, frozen reward model, critic)."""
-    model_path = resolve(s.model.model_name_or_path, "--model_name_or_path")
-    reward_path = resolve(s.train.reward_model_path, "--reward_model_name")
-    train, evals = load_data(s)
-    tokenizer = load_tokenizer_for(model_path, s, revision=s.model.model_revision, padding_side="left")
-    reward_tok = load_tokenizer_for(reward_path, s, padding_side="left")
+    model_path = common.resolve(s.model.model_name_or_path, "--model_name_or_path")
+    reward_path = common.resolve(s.train.reward_model_path, "--reward_model_name")
+    train, evals = common.load_data(s)
+    tokenizer = common.load_tokenizer_for(model_path, s, revision=s.model.model_revision, padding_side="left")
+    reward_tok = common.load_tokenizer_for(reward_path, s, padding_side="left")
     if reward_tok.get_vocab() != tokenizer.get_vocab():
         raise ToMLabError(f"--reward_model_name {s.train.reward_model_path} has a different vocabulary than "
                           f"--model_name {s.model.model_name_or_path}: train the reward model on the merged SFT model")
     if reward_tok.pad_token_id != tokenizer.pad_token_id:
         raise ToMLabError("the reward model's pad token differs from the policy's; train it with this pipeline")
-    policy = load_model_for(model_path, s, revision=s.model.model_revision)
+    policy = common.load_model_for(model_path, s, revision=s.model.model_revision)
     if s.train.gradient_checkpointing and not (s.model.load_in_8bit or s.model.load_in_4bit):
         policy.gradient_checkpointing_enable()  # PPOTrainer does not do it (quantized bases: prepare_model_...)
         policy.enable_input_require_grads()
-    reward = load_model_for(reward_path, s, task="seq-cls", trainable=False)
+    reward = common.load_model_for(reward_path, s, task="seq-cls", trainable=False)
     reward.config.pad_token_id = tokenizer.pad_token_id
     reward.requires_grad_(False)
     float32_score_head(reward)  # scores in float32 resolution (a bf16 score has 3 significant digits)
@@ -112,7 +99,7 @@ def build_ppo_trainer(s, tokenizer, policy, reward, value, train, evals, callbac
     with patch_environment(accelerate_mixed_precision=mixed_precision(s.train)):
         return PPOTrainer(args=s.train, processing_class=tokenizer, model=policy, ref_model=None, reward_model=reward,
                           train_dataset=train, value_model=value, eval_dataset=evals,
-                          peft_config=lora_config(s, "CAUSAL_LM"), callbacks=callbacks)
+                          peft_config=common.lora_config(s, "CAUSAL_LM"), callbacks=callbacks)
 
 
 def _mean(rows: list[dict], key: str):
@@ -121,24 +108,24 @@ def _mean(rows: list[dict], key: str):
 
 
 def run_ppo(s, callbacks: list) -> dict:
-    header(s)
+    common.header(s)
     if s.train.resume_from_checkpoint:
         raise ToMLabError("--resume_from_checkpoint: TRL 1.12's PPOTrainer cannot resume a run; start it again "
                           "(or continue from the merged policy with --model_name)")
-    prepare_output_dir(s)
+    common.prepare_output_dir(s)
     model_path, train, evals, tokenizer, policy, reward, value = _load(s)
     rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
-    recorder = LogRecorder()
+    recorder = common.LogRecorder()
     trainer = build_ppo_trainer(s, tokenizer, policy, reward, value, train, evals, [recorder, *callbacks])
     config = trainer.args
-    log(f"PPO: {config.num_total_batches} updates of {config.batch_size} rollouts ({config.response_length} new "
+    common.log(f"PPO: {config.num_total_batches} updates of {config.batch_size} rollouts ({config.response_length} new "
         f"tokens at most, KL coefficient {config.kl_coef}, lr {config.learning_rate}, mixed precision "
         f"{trainer.accelerator.mixed_precision})")
     policy = trainer.model.policy
-    log(f"answering {len(rows)} held-out prompts greedily before training ...")
+    common.log(f"answering {len(rows)} held-out prompts greedily before training ...")
     before = heldout.measure(policy, tokenizer, rows, s, reward_model=reward, adapter_off=True)
     trainer.train()
-    log(f"answering the same {len(rows)} held-out prompts after training ...")
+    common.log(f"answering the same {len(rows)} held-out prompts after training ...")
     after = heldout.measure(policy, tokenizer, rows, s, reward_model=reward)
     heldout.save_answers(config.output_dir, rows, before, after)
     updates = [r for r in recorder.logs if "objective/scores" in r]
@@ -152,13 +139,13 @@ def run_ppo(s, callbacks: list) -> dict:
                "entropy_first": _mean(first, "objective/entropy"), "entropy_last": _mean(last, "objective/entropy"),
                "rlhf_reward_last": _mean(last, "objective/rlhf_reward"),
                "mixed_precision": trainer.accelerator.mixed_precision, **heldout.summary(before, after)}
-    final = finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
-    print_summary(s, [f"held-out prompts ({len(rows)}, greedy): mean reward-model score "
-                      f"{fmt(metrics['heldout_mean_reward_before'])} -> {fmt(metrics['heldout_mean_reward_after'])}, "
-                      f"gold accuracy {fmt(metrics['heldout_gold_accuracy_before'])} -> "
-                      f"{fmt(metrics['heldout_gold_accuracy_after'])}",
-                      f"rollout score (sampled), first {k} vs last {k} updates: {fmt(metrics['mean_reward_first'])} "
-                      f"-> {fmt(metrics['mean_reward_last'])}",
-                      f"KL(policy || reference) over the last {k} updates: {fmt(metrics['kl_last'])}; "
-                      f"entropy {fmt(metrics['entropy_first'])} -> {fmt(metrics['entropy_last'])}"], final, model_path)
+    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
+    common.print_summary(s, [f"held-out prompts ({len(rows)}, greedy): mean reward-model score "
+                             f"{change(metrics, 'heldout_mean_reward')}, gold accuracy "
+                             f"{change(metrics, 'heldout_gold_accuracy')}",
+                             f"rollout score (sampled), first {k} vs last {k} updates: "
+                             f"{fmt(metrics['mean_reward_first'])} -> {fmt(metrics['mean_reward_last'])}",
+                             f"KL(policy || reference) over the last {k} updates: {fmt(metrics['kl_last'])}; "
+                             f"entropy {fmt(metrics['entropy_first'])} -> {fmt(metrics['entropy_last'])}"],
+                         final, model_path)
     return metrics

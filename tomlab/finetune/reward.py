@@ -4,18 +4,8 @@
 from __future__ import annotations
 
 from ..data import tokenize_prompt, tokenize_response
-from .common import (
-    LogRecorder,
-    events_to_output_dir,
-    finish,
-    fmt,
-    load_model_for,
-    log,
-    lora_config,
-    print_summary,
-    resume_arg,
-    start,
-)
+from . import common
+from .common import change
 from .precision import float32_score_head
 
 
@@ -30,29 +20,29 @@ def build_reward_trainer(s, model_path: str, train, evals, tokenizer, callbacks:
 
     train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
     evals = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
-    model = load_model_for(model_path, s, task="seq-cls", revision=s.model.model_revision)
+    model = common.load_model_for(model_path, s, task="seq-cls", revision=s.model.model_revision)
     model.config.pad_token_id = tokenizer.pad_token_id
     float32_score_head(model)  # peft's modules_to_save copies it: the trained head is float32 too
     return RewardTrainer(model=model, args=s.train, train_dataset=train, eval_dataset=evals,
-                         processing_class=tokenizer, peft_config=lora_config(s, "SEQ_CLS"), callbacks=callbacks)
+                         processing_class=tokenizer, peft_config=common.lora_config(s, "SEQ_CLS"), callbacks=callbacks)
 
 
 def run_reward(s, callbacks: list) -> dict:
-    model_path, train, evals, tokenizer = start(s, "--model_name_or_path")
-    recorder = LogRecorder()
+    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
+    recorder = common.LogRecorder()
     trainer = build_reward_trainer(s, model_path, train, evals, tokenizer, [recorder, *callbacks])
-    events_to_output_dir(trainer)
-    log("evaluating before training ...")
+    common.events_to_output_dir(trainer)
+    common.log("evaluating before training ...")
     before = trainer.evaluate()
-    trainer.train(resume_from_checkpoint=resume_arg(s))
+    trainer.train(resume_from_checkpoint=common.resume_arg(s))
     after = trainer.evaluate()
     metrics = {"eval_accuracy_before": before.get("eval_accuracy"), "eval_accuracy_after": after.get("eval_accuracy"),
                "eval_margin_before": before.get("eval_margin"), "eval_margin_after": after.get("eval_margin"),
                "eval_loss_after": after.get("eval_loss"), "eval_pairs": len(evals),
                "train_steps": trainer.state.global_step}
-    final = finish(s, trainer, tokenizer, model_path, metrics, "seq-cls")
-    print_summary(s, [f"pairwise accuracy on {len(evals)} held-out pairs (chosen scored above rejected): "
-                      f"{fmt(metrics['eval_accuracy_before'])} -> {fmt(metrics['eval_accuracy_after'])}",
-                      f"mean reward margin chosen - rejected: {fmt(metrics['eval_margin_before'])} -> "
-                      f"{fmt(metrics['eval_margin_after'])}"], final, model_path)
+    final = common.finish(s, trainer, tokenizer, model_path, metrics, "seq-cls")
+    common.print_summary(s, [f"pairwise accuracy on {len(evals)} held-out pairs (chosen scored above rejected): "
+                             f"{change(metrics, 'eval_accuracy')}",
+                             f"mean reward margin chosen - rejected: {change(metrics, 'eval_margin')}"],
+                         final, model_path)
     return metrics

@@ -4,24 +4,14 @@ and after training."""
 from __future__ import annotations
 
 from ..data import tokenize_prompt, tokenize_response
-from .common import (
-    LogRecorder,
-    events_to_output_dir,
-    finish,
-    fmt,
-    load_model_for,
-    log,
-    lora_config,
-    print_summary,
-    resume_arg,
-    start,
-)
+from . import common
+from .common import fmt
 
 
 def run_sft(s, callbacks: list) -> dict:
     from trl import SFTTrainer
 
-    model_path, train, evals, tokenizer = start(s, "--model_name_or_path")
+    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
 
     def tokenize(row):
         prompt_ids = tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.script.max_prompt_length)
@@ -31,18 +21,18 @@ def run_sft(s, callbacks: list) -> dict:
 
     train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
     evals = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
-    model = load_model_for(model_path, s, revision=s.model.model_revision)
-    recorder = LogRecorder()
+    model = common.load_model_for(model_path, s, revision=s.model.model_revision)
+    recorder = common.LogRecorder()
     trainer = SFTTrainer(model=model, args=s.train, train_dataset=train, eval_dataset=evals,
-                         processing_class=tokenizer, peft_config=lora_config(s, "CAUSAL_LM"),
+                         processing_class=tokenizer, peft_config=common.lora_config(s, "CAUSAL_LM"),
                          callbacks=[recorder, *callbacks])
-    events_to_output_dir(trainer)
-    log("evaluating before training ...")
+    common.events_to_output_dir(trainer)
+    common.log("evaluating before training ...")
     before = trainer.evaluate().get("eval_loss")
-    trainer.train(resume_from_checkpoint=resume_arg(s))
+    trainer.train(resume_from_checkpoint=common.resume_arg(s))
     after = trainer.evaluate().get("eval_loss")
     metrics = {"eval_loss_before": before, "eval_loss_after": after, "train_steps": trainer.state.global_step}
-    final = finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
-    print_summary(s, [f"held-out loss on the chosen answers ({len(evals)} pairs): {fmt(before)} -> {fmt(after)}"],
-                  final, model_path)
+    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
+    line = f"held-out loss on the chosen answers ({len(evals)} pairs): {fmt(before)} -> {fmt(after)}"
+    common.print_summary(s, [line], final, model_path)
     return metrics
