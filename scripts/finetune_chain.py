@@ -18,7 +18,8 @@ import argparse
 from pathlib import Path
 
 from tomlab.errors import ToMLabError, cli_main
-from tomlab.finetune.chain import FULL_REPS, ON_POLICY_SCRIPT, SMOKE_EVAL_ARGS, SMOKE_REPS, ChainSettings, run_chain
+from tomlab.finetune.chain import (FULL_REPS, ON_POLICY_SCRIPT, SMOKE_EVAL_ARGS, SMOKE_ON_POLICY_ARGS, SMOKE_REPS,
+                                   ChainSettings, run_chain)
 
 ORIGINAL_MODEL = {"gpt4all-j": ("nomic-ai/gpt4all-j", "v1.3-groovy")}
 
@@ -57,8 +58,8 @@ def main(argv=None):
         out=Path(args.out), preset=preset, model=args.model_name or model,
         revision=args.revision or (revision if args.model_name is None else None), dataset=args.dataset,
         reps=args.reps or (SMOKE_REPS if args.smoke else FULL_REPS), on_policy=on_policy, stage_args=args.stage_args,
-        eval_args=(SMOKE_EVAL_ARGS if args.smoke else []) + args.eval_args, on_policy_args=args.on_policy_args,
-        skip_eval=args.skip_eval))
+        eval_args=(SMOKE_EVAL_ARGS if args.smoke else []) + args.eval_args,
+        on_policy_args=(SMOKE_ON_POLICY_ARGS if args.smoke else []) + args.on_policy_args, skip_eval=args.skip_eval))
 
 
 if __name__ == "__main__":

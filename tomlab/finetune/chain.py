@@ -42,6 +42,8 @@ FULL_REPS, SMOKE_REPS = 20, 1
 #: The smoke chain's ToM answers stop at 48 new tokens (the protocol's 128 would make the base model's rambling
 #: answers most of the smoke chain's time).
 SMOKE_EVAL_ARGS = ["--tokens", "48"]
+#: The smoke chain's on-policy step answers 16 prompts twice (the script's default: 300 prompts, 4 answers each).
+SMOKE_ON_POLICY_ARGS = ["--n_prompts", "16", "--samples", "2"]
 
 
 @dataclass
