@@ -18,8 +18,15 @@ import argparse
 from pathlib import Path
 
 from tomlab.errors import ToMLabError, cli_main
-from tomlab.finetune.chain import (FULL_REPS, ON_POLICY_SCRIPT, SMOKE_EVAL_ARGS, SMOKE_ON_POLICY_ARGS, SMOKE_REPS,
-                                   ChainSettings, run_chain)
+from tomlab.finetune.chain import (
+    FULL_REPS,
+    ON_POLICY_SCRIPT,
+    SMOKE_EVAL_ARGS,
+    SMOKE_ON_POLICY_ARGS,
+    SMOKE_REPS,
+    ChainSettings,
+    run_chain,
+)
 
 ORIGINAL_MODEL = {"gpt4all-j": ("nomic-ai/gpt4all-j", "v1.3-groovy")}
 
