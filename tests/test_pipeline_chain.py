@@ -149,6 +149,22 @@ def test_complete_merged_models_are_skipped_without_the_state_file(tmp_path, mon
     assert calls == []
 
 
+def test_answers_of_a_retrained_model_are_asked_again(tmp_path, monkeypatch):
+    """The ToM runner finds its answer files by the model's label: after a stage is trained anew, the chain makes it
+    regenerate them instead of reusing the old model's answers."""
+    import shutil
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    out = tmp_path / "ft"
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    shutil.rmtree(out / "models" / "SmolLM2-135M-Instruct-DPO")
+    calls.clear()
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    overwritten = {cmd[cmd.index("--model") + 1] for cmd, _, _ in calls if "--overwrite" in cmd}
+    assert overwritten == {"SmolLM2-135M-Instruct-DPO"}
+
+
 def test_refuses_a_foreign_folder_and_other_settings(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(subprocess, "call", _fake_call([]))
     (tmp_path / "mine").mkdir()

@@ -54,6 +54,7 @@ class Step:
     output: Path | None = None  # its presence (complete) means the step is done
     cwd: Path = REPO_ROOT
     stage: str | None = None  # train steps: the stage whose metrics.json the summary reads
+    model: Path | None = None  # ToM steps: the merged model they ask
 
 
 @dataclass
@@ -130,7 +131,7 @@ def plan(c: ChainSettings) -> list[Step]:
                                                "context", *tom]))
         for model in (sft, ppo, dpo):  # run from models/ so that the answer files' label is the folder's name
             steps.append(Step(f"ToM {model.name.rsplit('-', 1)[1]}", "eval",
-                              [py, str(TOM_RUNNER_FINETUNED), "--model", model.name, *tom], cwd=models))
+                              [py, str(TOM_RUNNER_FINETUNED), "--model", model.name, *tom], cwd=models, model=model))
     return steps
 
 
@@ -199,10 +200,12 @@ def short_metrics(stage: str | None, metrics: dict | None) -> str:
     return ""
 
 
-def _run(step: Step, env: dict) -> int:
+def _run(step: Step, env: dict, rebuilt: set[Path]) -> int:
     cmd = step.cmd
     if step.kind == "train" and step.output.parent.exists():
         cmd = cmd + ["--overwrite"]  # a partial run of this chain-owned stage: start it again
+    if step.kind == "eval" and step.model in rebuilt:
+        cmd = cmd + ["--overwrite"]  # answers on disk under this label come from the model before it was retrained
     if step.kind == "merge" and step.output.exists():
         raise ToMLabError(f"{step.output} exists but is incomplete: remove it to merge again")
     print(f"$ {' '.join(cmd)}" + (f"   (in {step.cwd})" if step.cwd != REPO_ROOT else ""), flush=True)
@@ -237,13 +240,16 @@ def run_chain(c: ChainSettings) -> dict:
     env = dict(os.environ, PYTHONUNBUFFERED="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
     start = time.time()
+    rebuilt: set[Path] = set()  # merged models written by this run
     for i, step in enumerate(steps, 1):
         if _done(step, state, steps):
             print(f"[{i}/{len(steps)}] {step.name}: done earlier, skipped", flush=True)
             continue
         print(f"\n[{i}/{len(steps)}] {step.name}", flush=True)
         t0, cpu0 = time.time(), _children_cpu_s()
-        rc = _run(step, env)
+        rc = _run(step, env, rebuilt)
+        if rc == 0 and step.kind == "merge":
+            rebuilt.add(step.output)
         wall = time.time() - t0
         state["steps"][step.name] = {"status": "done" if rc == 0 else "failed", "exit": rc, "wall_s": round(wall, 1),
                                      "cpu_s": round(_children_cpu_s() - cpu0, 1),
