@@ -271,13 +271,14 @@ def test_reward_head_trains_in_float32_and_fp16_gradients_unscale(tiny_model_dir
     assert any(p.dtype == getattr(torch, dtype) for p in trainer.model.parameters()), "the base stays in " + dtype
     chosen, rejected = _tiny_pairs(tok)
     width = max(len(chosen), len(rejected))
-    ids = torch.tensor([x + [tok.pad_token_id] * (width - len(x)) for x in (chosen, rejected)])
+    device = next(trainer.model.parameters()).device  # the trainer moved it to the GPU where there is one
+    ids = torch.tensor([x + [tok.pad_token_id] * (width - len(x)) for x in (chosen, rejected)], device=device)
     mask = (ids != tok.pad_token_id).long()
     rewards = trainer.model(input_ids=ids, attention_mask=mask).logits[:, 0]
     assert rewards.dtype == torch.float32
     loss = -torch.nn.functional.logsigmoid(rewards[0] - rewards[1])
     optimizer = torch.optim.AdamW(trainable.values(), lr=1e-3)
-    scaler = torch.amp.GradScaler("cpu")
+    scaler = torch.amp.GradScaler(device.type)
     scaler.scale(loss).backward()
     scaler.unscale_(optimizer)  # raises "Attempting to unscale FP16 gradients." on an fp16 trainable parameter
     scaler.step(optimizer)

@@ -187,7 +187,8 @@ def test_real_chain_on_a_tiny_model(tiny_model_dir, tmp_path):
                            "--stage_arg=--max_steps=2", "--stage_arg=--max_train_samples=16",
                            "--stage_arg=--max_eval_samples=8", "--stage_arg=--heldout_prompts=4"],
                           capture_output=True, text=True,
-                          env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)})
+                          env={**os.environ, "OMP_NUM_THREADS": "1",
+                               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "finetuning chain finished" in proc.stdout
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
