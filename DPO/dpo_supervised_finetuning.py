@@ -6,7 +6,8 @@
     python merge_peft_adapter.py --adapter_model_name runs/dpo_sft/final_checkpoint \\
         --base_model_name embedded --output_name runs/dpo_sft_merged
 
-Same code as PPO/ppo_supervised_finetuning.py (tomlab.finetune.sft); only the output folder differs.
+Same code as PPO/ppo_supervised_finetuning.py (tomlab.finetune.sft); only the output folder differs. The chain
+(scripts/finetune_chain.py) trains one SFT model for PPO and DPO.
 See docs/finetuning.md.
 """
 
