@@ -32,8 +32,20 @@ def _write(path, rows, fmt):
 def test_default_dataset_is_the_offline_pairs():
     train, evals = load_preference_dataset()
     assert train.column_names == ["prompt", "chosen", "rejected"]
-    assert len(train) == 3000 and len(evals) == 300
+    assert len(train) == 2000 and len(evals) == 300
     assert train[0]["prompt"].startswith("Context: ") and " Question: " in train[0]["prompt"]
+
+
+def test_our_folder_layout_reads_train_and_eval_only(tmp_path):
+    """A folder with train.jsonl/eval.jsonl (generator, on-policy step) loads those two; other files do not count."""
+    rows = [{"prompt": r["question"], "chosen": r["good"], "rejected": r["bad"], "source": "minimal",
+             "options": ["a", "b"], "held_out": "no"} for r in ROWS]
+    _write(tmp_path / "train.jsonl", rows[:9], "jsonl")
+    _write(tmp_path / "eval.jsonl", rows[9:], "jsonl")
+    _write(tmp_path / "on_policy.jsonl", rows[:2], "jsonl")
+    (tmp_path / "on_policy_summary.json").write_text('{"stats": {}}')
+    train, evals = load_preference_dataset(str(tmp_path))
+    assert (len(train), len(evals)) == (9, 3) and train.column_names == ["prompt", "chosen", "rejected"]
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
