@@ -109,8 +109,8 @@ def test_sizes_splits_and_held_out_families(rows):
 
 
 def test_pairs_are_minimal_and_both_keys_are_in_the_story(rows):
-    negation = {"yes", "no", "not", "did", "does", "do", generator.LONGER}
-    phrasing = {"in", "on", "into", "onto", "the", "book", "about", generator.LONGER}  # how a key is said
+    negation = {"yes", "no", "not", "did", "does", "do", generator.LONGER, generator.LARGER}
+    phrasing = {"in", "on", "into", "onto", "the", "book", "about", generator.LONGER, generator.LARGER}  # saying a key
     for r in rows["train"] + rows["eval"]:
         diff = set(generator.differing_words(r["chosen"], r["rejected"]))
         if r["answer_type"] == "yes_no":

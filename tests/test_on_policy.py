@@ -100,7 +100,10 @@ def test_judged_answers_become_merged_pairs(tiny_model_dir, small_data, tmp_path
             for g in groups:
                 for n, (key, _) in enumerate(g.requests):
                     row = rows[g.prompt]
-                    yield Completion(key, row["chosen" if n % 2 else "rejected"] + " More.", "eos", 9)
+                    if n % 2:  # cut at its first sentence end, as the stop sequences do
+                        yield Completion(key, row["chosen"][:-1], "stop_sequence", 9)
+                    else:
+                        yield Completion(key, row["rejected"] + " More.", "eos", 9)
 
     monkeypatch.setattr(on_policy, "Engine", TwoMinds)
     out = tmp_path / "merged"
@@ -111,8 +114,9 @@ def test_judged_answers_become_merged_pairs(tiny_model_dir, small_data, tmp_path
     policy = [r for r in merged if r["source"] == "on_policy"]
     assert len(merged) == 48 and len(policy) == 8
     assert set(merged[0]) == {"prompt", "chosen", "rejected", *generator.METADATA}
+    minimal = {r["prompt"]: r for r in generator.read_jsonl(small_data / "train.jsonl")}
     for r in policy:
-        assert judge(r["chosen"], r) is True and judge(r["rejected"], r) is False
+        assert (r["chosen"], r["rejected"]) == (minimal[r["prompt"]]["chosen"], minimal[r["prompt"]]["rejected"])
     assert generator.read_jsonl(out / "eval.jsonl") == generator.read_jsonl(small_data / "eval.jsonl")
 
 

@@ -4,7 +4,8 @@ A row asks one question about one generated story (:mod:`.stories`). ``chosen`` 
 answer template filled with the key the story decides and with another key the story names, so only the context
 tells them apart. Across a split the pairs are selected so that no answer word predicts ``chosen``: every word that
 differs between the two sides of a pair (a place, a name, a number, ``yes``/``no``/``not``) is on the chosen side as
-often as on the rejected side, within :data:`BALANCE_TOLERANCE`, and so is "the chosen answer is the longer one".
+often as on the rejected side, within :data:`BALANCE_TOLERANCE`, and so are "the chosen answer is the longer one"
+and "the chosen answer names the larger number".
 
 The eval split is stories of families or templates that the train split never uses (``HELD_OUT_*`` in
 :mod:`.stories`): a reward model must read, not recall.
@@ -30,7 +31,7 @@ QUESTIONS_PER_STORY = 2
 BALANCE_TOLERANCE = 1
 #: Give up when this many candidate stories per wanted pair did not fill the split (a family that cannot balance).
 MAX_STORIES_PER_PAIR = 40
-LONGER = "<chosen is longer>"
+LONGER, LARGER = "<chosen is longer>", "<chosen's number is larger>"
 SOURCE = "minimal"
 #: ``held_out`` of a training row (a string, not null: every column keeps one type across splits).
 NOT_HELD_OUT = "no"
@@ -54,13 +55,17 @@ def words(text: str) -> list[str]:
 
 
 def differing_words(chosen: str, rejected: str) -> Counter:
-    """+1 per word only the chosen side has, -1 per word only the rejected side has (multiset difference)."""
+    """+1 per word only the chosen side has, -1 per word only the rejected side has (multiset difference), and
+    the same for two properties a reader of the answers alone could use: being longer, naming the larger number."""
     c, r = Counter(words(chosen)), Counter(words(rejected))
     diff = Counter(c)
     diff.subtract(r)
     diff = Counter({w: n for w, n in diff.items() if n})
     if len(chosen) != len(rejected):
         diff[LONGER] = 1 if len(chosen) > len(rejected) else -1
+    numbers = [re.findall(r"\d+", text) for text in (chosen, rejected)]
+    if all(numbers) and int(numbers[0][0]) != int(numbers[1][0]):
+        diff[LARGER] = 1 if int(numbers[0][0]) > int(numbers[1][0]) else -1
     return diff
 
 
@@ -250,8 +255,9 @@ an ablation: `python scripts/make_preference_data.py --kind belief --out data/be
 `chosen` and `rejected` are one answer template filled with two keys the story names; only the context decides
 which is right (`The teapot is on the counter now.` / `The teapot is in the sink now.`; yes/no questions:
 `Yes, <sentence>.` / `No, <negated sentence>.`). The pairs of each split are selected so that every word that
-differs between the two sides of a pair (a place, a name, a number, yes/no/not), and "chosen is the longer one",
-is on the chosen side as often as on the rejected side: the largest imbalance of any word is {info['worst_imbalance']}.
+differs between the two sides of a pair (a place, a name, a number, yes/no/not), "chosen is the longer one" and
+"chosen names the larger number" are on the chosen side as often as on the rejected side: the largest imbalance of
+any of them is {info['worst_imbalance']}.
 
 ## Families and held-out splits
 The eval split uses only stories that training never saw in kind: two whole families and one template of every

@@ -30,8 +30,9 @@ from .loader import DEFAULT_DATASET, format_prompt
 #: enough to give a correct and an incorrect one; top-k/top-p as in the original. An answer here is one sentence
 #: (about 10-25 tokens): 48 new tokens always reach its end and bound the cost of a rambling one.
 ON_POLICY_SAMPLING = SamplingParams(max_new_tokens=48, top_k=50, top_p=0.95, temperature=1.0, do_sample=True)
-#: Stop where the first answer is surely over: a new item, or a line break.
-ON_POLICY_STOPS = (*STOP_SEQUENCES, "\n")
+#: Stop at the end of the first sentence (only it is judged and kept), a line break, or a new item: a rambling
+#: model then costs no more than a terse one.
+ON_POLICY_STOPS = (*STOP_SEQUENCES, "\n", ".", "?", "!")
 SOURCE = "on_policy"
 SUMMARY = "on_policy_summary.json"
 ANSWERS = "on_policy_answers.jsonl"  # every sampled answer with its verdict, for auditing the judge
@@ -98,15 +99,19 @@ def sample_on_policy_pairs(model: str, data: str | Path | None = None, *, n_prom
     groups = [PromptGroup(format_prompt(r["prompt"]),
                           [((i, k), answer_seed(seed, SOURCE, r["prompt"], k)) for k in range(samples)])
               for i, r in enumerate(prompts)]
-    answers: list[list[tuple[str, bool]]] = [[] for _ in prompts]
+    found: dict[tuple[int, int], tuple[str, bool]] = {}
     tokens, start = 0, time.perf_counter()
     with tqdm(total=len(prompts) * samples, desc="on-policy answers", unit="ans", disable=not progress) as bar:
         for done in engine.generate(groups, sampling, progress=bar):
-            answers[done.key[0]].append((done.text, done.finish_reason != "length"))
+            text = done.text
+            if done.finish_reason == "stop_sequence" and text and text[-1] not in ".?!":
+                text += "."  # the engine cuts the stop sequence off: give the sentence its end back
+            found[done.key] = (text, done.finish_reason != "length")
             tokens += done.new_tokens
     seconds = time.perf_counter() - start
+    answers = [[found[(i, k)] for k in range(samples)] for i in range(len(prompts))]  # in sample order, not finish order
     log = [{"prompt": r["prompt"], "answer": text, "ended": ended, "verdict": judge(text, r, ended)}
-           for r, group in zip(prompts, answers) for text, ended in sorted(group)]
+           for r, group in zip(prompts, answers) for text, ended in group]
     verdicts = [a["verdict"] for a in log]
     pairs = [p for r, group in zip(prompts, answers) if (p := pair_answers(r, group, seed)) is not None]
     stats = {"prompts": len(prompts), "samples": samples, "answers": len(verdicts),

@@ -7,7 +7,8 @@ regularised, fitted with scipy's L-BFGS. It is evaluated pairwise on the eval sp
 
 * ``bow+length``: bag of words (word present or not) of the answer, plus its length in words and characters;
 * ``length``: the two lengths alone;
-* ``first_word``: the answer's first word alone (a yes/no verdict, a name).
+* ``first_word``: the answer's first word alone (a yes/no verdict, a name);
+* ``number``: the first number the answer names (0 without one): does the larger count win?
 
 A dataset whose chosen answers a context-free model picks well teaches a reward model style, not reading.
 """
@@ -23,7 +24,7 @@ import numpy as np
 GOAL = 0.65
 #: L2 strength (scikit-learn's default C=1 on the summed loss).
 L2 = 1.0
-FEATURE_SETS = ("bow+length", "length", "first_word")
+FEATURE_SETS = ("bow+length", "length", "first_word", "number")
 
 
 def _words(text: str) -> list[str]:
@@ -43,6 +44,7 @@ class Featurizer:
             vocab = sorted({(_words(t) or [""])[0] for t in train_texts})
         else:
             vocab = []
+        self.columns = len(vocab) + {"bow+length": 2, "length": 2, "first_word": 0, "number": 1}[kind]
         self.index = {w: i for i, w in enumerate(vocab)}
         lengths = np.array([self._lengths(t) for t in train_texts], dtype=float)
         self.scale = lengths.std(0) + 1e-9 if len(lengths) else np.ones(2)
@@ -52,9 +54,13 @@ class Featurizer:
         return len(_words(text)), len(text)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        uses_length = self.kind != "first_word"
-        x = np.zeros((len(texts), len(self.index) + 2 * uses_length))
+        uses_length = self.kind in ("bow+length", "length")
+        x = np.zeros((len(texts), self.columns))
         for row, text in enumerate(texts):
+            if self.kind == "number":
+                found = re.findall(r"\d+", text)
+                x[row, 0] = np.log1p(int(found[0])) if found else 0.0
+                continue
             tokens = _words(text)
             if self.kind == "first_word":
                 tokens = tokens[:1]
