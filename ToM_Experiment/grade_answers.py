@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
+from tomlab.analysis.report import accuracy_table_markdown, aggregate, chance_markdown
 from tomlab.errors import ToMLabError, cli_main
-from tomlab.grading import graded_file_json, grade_files
+from tomlab.grading import grade_files, graded_file_json
+from tomlab.grading.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
 from tomlab.io import atomic_write_json
-from tomlab.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
-from tomlab.report import accuracy_table_markdown
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "results" / "grading" / "graded"
@@ -34,10 +34,11 @@ def parse_args(argv=None):
                     help="scenario file for questions/gold answers a file does not carry (default: %(default)s)")
     ap.add_argument("--cot-examples", type=Path, default=DEFAULT_COT_EXAMPLES,
                     help="the chain-of-thought examples, to recognise example repetition (default: %(default)s)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the graded records (default: %(default)s)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                    help="folder for the graded records (default: %(default)s)")
     ap.add_argument("--no-write", action="store_true", help="do not write graded records")
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABEL_STORE,
-                    help="human label store; its labels override automatic ones (default: %(default)s)")
+                    help="label store; its labels override automatic ones (default: %(default)s)")
     ap.add_argument("--export-labels", type=Path, metavar="CSV", help="write one row per answer for human grading")
     ap.add_argument("--import-labels", type=Path, metavar="CSV",
                     help="merge the human labels of a filled-in CSV into the label store (before grading)")
@@ -95,10 +96,12 @@ def main(argv=None):
     else:
         for g in graded:
             flag = "" if g.complete else "  [INCOMPLETE run]"
-            human = f", {g.n_human} human labels" if g.n_human else ""
-            print(f"{g.path}: {g.model} {g.prompting}: {g.n_correct}/{g.n} correct = {g.accuracy:.3f}{human}{flag}")
+            stored = f", {g.n_labelled} labels from {', '.join(g.label_sources())}" if g.n_labelled else ""
+            print(f"{g.path}: {g.model} {g.prompting}: {g.n_correct}/{g.n} correct = {g.accuracy:.3f}{stored}{flag}")
         print()
-        print(accuracy_table_markdown(graded))
+        cells = aggregate(graded)
+        print(accuracy_table_markdown(cells))
+        print(chance_markdown(cells))
         if written:
             print(f"graded records: {args.out}/ ({len(written)} files)")
     print(f"graded {n_answers} answers in {len(graded)} files in {seconds:.2f} s", file=log)

@@ -6,7 +6,8 @@ behaviour breakdown, plus PNG figures.
   python ToM_Experiment/make_report.py ../shared/reference/original_answers --out report/ \
       --human ../shared/reference/human_correct_counts.csv
 
-Answers are graded automatically; human labels from the label store override automatic ones.
+Answers are graded automatically; the labels of the label store (--labels) override automatic ones, and the
+report names the store.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from tomlab.analysis.report import read_human_counts, write_report
 from tomlab.errors import cli_main
 from tomlab.grading import grade_files
-from tomlab.labels import DEFAULT_LABEL_STORE
-from tomlab.report import read_human_counts, write_report
+from tomlab.grading.labels import DEFAULT_LABEL_STORE
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS
 
 
@@ -30,8 +31,10 @@ def parse_args(argv=None):
     ap.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: %(default)s)")
     ap.add_argument("--scenarios", type=Path, default=DEFAULT_SCENARIOS)
     ap.add_argument("--cot-examples", type=Path, default=DEFAULT_COT_EXAMPLES)
-    ap.add_argument("--labels", type=Path, default=DEFAULT_LABEL_STORE, help="human label store (default: %(default)s)")
-    ap.add_argument("--human", type=Path, help="optional human per-scenario counts CSV, shown beside the automatic ones")
+    ap.add_argument("--labels", type=Path, default=DEFAULT_LABEL_STORE,
+                    help="label store whose labels override the grader (default: %(default)s)")
+    ap.add_argument("--human", type=Path,
+                    help="optional human per-scenario counts CSV, shown beside the automatic ones")
     return ap.parse_args(argv)
 
 

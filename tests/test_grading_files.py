@@ -22,7 +22,8 @@ SUSIE_EVADE = "\nThe scenario does not provide enough information to answer the 
 def original_file(path: Path, sbs=False, cot=False) -> Path:
     """An answer file in the original schema: no question/gold, debris, rambling, repetitions from 1."""
     data = {"model": "nomic-ai/gpt4all-j v1.3-groovy", "step-by_step reasoning": sbs, "chain-of-thougth examples": cot,
-            "model parameter": {"max_new_tokens": 128, "top k": 50, "top p": 0.95, "do sample": True, "temperature": 0.4},
+            "model parameter": {"max_new_tokens": 128, "top k": 50, "top p": 0.95, "do sample": True,
+                                "temperature": 0.4},
             "scenarios": [
                 {"scenario id": 1, "answers": [{"repetition": 1, "output": PAM_YES, "time": "13:20:13"},
                                                {"repetition": 2, "output": PAM_NO, "time": "13:20:20"}]},
@@ -39,7 +40,8 @@ def new_file(path: Path, complete=False) -> Path:
     data = {"model": "/models/tiny", "step-by_step reasoning": True, "chain-of-thougth examples": False,
             "model parameter": {}, "prompting": "SbS", "prompt_format": "scenario", "complete": complete,
             "run": {"model_name": "Tiny", "seed": 0},
-            "scenarios": [{"scenario id": 101, "context": "Tom put the cake in the oven and left. Lea moved it to the table.",
+            "scenarios": [{"scenario id": 101,
+                           "context": "Tom put the cake in the oven and left. Lea moved it to the table.",
                            "question": "Does Tom think the cake is in the oven?", "gold answer": "yes", "prompt": "...",
                            "answers": [
                                {"repetition": 1, "output": "Tom thinks the cake is in the oven.", "time": "00:00:01",
@@ -143,3 +145,14 @@ def test_original_files_grade_fast():
     graded = grade_files([ORIGINAL / "Results_LLaMa2_Base.json"], labels_path=ORIGINAL / "no-store.json")
     assert time.perf_counter() - t0 < 5
     assert graded[0].n == 320 and graded[0].model == "LLaMa2"
+
+
+def test_runner_prints_the_graded_table_with_the_chance_level(tmp_path):
+    from tomlab.cli import graded_table
+
+    src = tmp_path / "Results_Tiny_Base.json"
+    src.write_text(json.dumps({"model": "Tiny", "step-by_step reasoning": False, "chain-of-thougth examples": False,
+                               "scenarios": [{"scenario id": 1, "answers": [{"repetition": 1, "output": "No."}]},
+                                             {"scenario id": 2, "answers": [{"repetition": 1, "output": "No."}]}]}))
+    table = graded_table([str(src)])
+    assert "| Tiny | 0.500" in table and "Chance level 0.50" in table and "1 yes- and 1 no-scenarios" in table

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tomlab.analysis.report import accuracy_table_markdown
 from tomlab.errors import ToMLabError
 from tomlab.grading import grade_files
-from tomlab.labels import CSV_COLUMNS, export_labels_csv, import_labels, load_label_store, write_labels_csv
-from tomlab.report import accuracy_table_markdown
+from tomlab.grading.labels import CSV_COLUMNS, export_labels_csv, import_labels, load_label_store, write_labels_csv
 
 ANSWERS = {
     "model": "m", "step-by_step reasoning": False, "chain-of-thougth examples": False,
@@ -62,11 +62,11 @@ def test_round_trip(setup, tmp_path):
     regraded = grade_files([src], labels_path=store)  # regrading keeps the human labels
     a = regraded[0].answers
     assert [x.label for x in a] == ["correct", "incorrect", "correct"]
-    assert a[0].human and a[0].auto_label == "incorrect" and a[0].behaviour == "clear answer"
+    assert a[0].label_source and a[0].auto_label == "incorrect" and a[0].behaviour == "clear answer"
     assert a[1].behaviour == "multiple answers / hedging"
     assert regraded[0].accuracy == pytest.approx(2 / 3)
     assert "(2/3)" in accuracy_table_markdown(regraded)  # ... and override the tables
-    assert regraded[0].summary()["human_labels"] == 2
+    assert regraded[0].summary()["labels_from_store"] == 2
 
     # exporting again carries the human labels, so a second round trip loses nothing
     rows2 = _rows(export_labels_csv(regraded, load_label_store(store)))
@@ -93,7 +93,7 @@ def test_label_does_not_land_on_a_changed_answer(setup, tmp_path):
     data["scenarios"][1]["answers"][0]["output"] = "No, Susie does not see the minivan in the driveway."
     src.write_text(json.dumps(data))
     g = grade_files([src], labels_path=store)[0]
-    assert not any(a.human for a in g.answers)
+    assert not any(a.label_source for a in g.answers)
 
 
 @pytest.mark.parametrize("edit,message", [
@@ -145,4 +145,4 @@ def test_cli_export_import(setup, tmp_path, capsys):
     capsys.readouterr()
     assert mod.main(["--import-labels", str(out), "--labels", str(store), str(src), "--no-write", "--json"]) == 0
     cap = capsys.readouterr()
-    assert json.loads(cap.out)["files"][0]["human_labels"] == 1 and "imported 1 human labels" in cap.err
+    assert json.loads(cap.out)["files"][0]["labels_from_store"] == 1 and "imported 1 human labels" in cap.err

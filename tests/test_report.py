@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from tomlab.analysis.report import (
+    accuracy_table_markdown,
+    aggregate,
+    model_key,
+    prompting_tests,
+    published_for,
+    read_human_counts,
+    write_report,
+    yes_no_bias,
+)
+from tomlab.analysis.validation import compare, validation_summary, write_validation
 from tomlab.grading import grade_files
-from tomlab.grading_validation import compare, validation_summary, write_validation
-from tomlab.report import (accuracy_table_markdown, aggregate, model_key, prompting_tests, published_for,
-                           read_human_counts, write_report, yes_no_bias)
 from tomlab.scenarios import load_scenarios
 
 SCEN = load_scenarios()
@@ -21,7 +29,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def _answer(s, correct: bool, kind: int) -> str:
     """A plausible answer to scenario s that is correct or not."""
     verdict = s.answer if correct else ("no" if s.answer == "yes" else "yes")
-    q = s.question.rstrip("?")
     if kind == 0:
         return f"\n\n{verdict.capitalize()}.<|endoftext|>"
     if kind == 1:
@@ -91,8 +98,16 @@ def test_write_report(graded, tmp_path):
     text = path.read_text()
     for needle in ("make_report.py runs --out report", "## 1. Accuracy", "## 2. Correct answers per scenario",
                    "Base vs SbS", "## 4. Yes/no bias", "## 5. Answer behaviour", "question evasion",
-                   "Base (human)", "![Accuracy per model and prompting type](accuracy.png)"):
+                   "Base (human)", "![Accuracy per model and prompting type](accuracy.png)",
+                   "Chance level 0.50: a model that always answers 'yes' scores 0.50",
+                   "8 yes- and 8 no-scenarios"):
         assert needle in text
+    # how many answers committed to any conclusion, per prompting type
+    llama = aggregate(graded)[0]
+    v = llama.verdicts()
+    assert llama.committed == v["yes"] + v["no"] and v["none"] > 0
+    assert (f"| LLaMa2 | Base | {llama.committed} ({100 * llama.committed / llama.n:.0f}%) | {v['yes']} | {v['no']} | "
+            f"{v['none']} | 80 |") in text
     for png in ("accuracy.png", "scenario_heatmap.png", "behaviours.png", "yes_no_bias.png"):
         data = (tmp_path / "report" / png).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from tomlab.stats import holm, paired_ttest, pearson, unpaired_ttest, wilson_interval
+from tomlab.analysis.stats import cohen_kappa, holm, paired_ttest, pearson, unpaired_ttest, wilson_interval
 
 
 def _wilson_formula(k, n, z=1.959963984540054):
@@ -94,3 +94,15 @@ def test_pearson():
     x, y = [1, 2, 3, 4, 5], [2, 4, 5, 4, 5]
     assert pearson(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1])
     assert math.isnan(pearson([1, 1, 1], [1, 2, 3]))
+
+
+def test_cohen_kappa():
+    assert cohen_kappa([0, 1, 1, 0], [0, 1, 0, 0]) == pytest.approx(0.5)  # p_o 0.75, p_e 0.5
+    assert cohen_kappa(list("aabbc"), list("aabbc")) == 1.0
+    # Fleiss' textbook table (20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no): p_o 0.7, p_e 0.5, kappa 0.4
+    a = ["y"] * 25 + ["n"] * 25
+    b = ["y"] * 20 + ["n"] * 5 + ["y"] * 10 + ["n"] * 15
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+    assert math.isnan(cohen_kappa([], [])) and math.isnan(cohen_kappa(["a", "a"], ["a", "a"]))
+    with pytest.raises(ValueError):
+        cohen_kappa([1], [1, 2])

@@ -71,14 +71,13 @@ def config_from_args(args) -> ExperimentConfig:
         progress=not args.no_progress)
 
 
-def graded_table(paths: list[str]) -> str | None:
-    """The graded model x prompting accuracy table of the files just written (None before grading exists)."""
-    try:
-        from .grading import grade_files
-        from .report import accuracy_table_markdown
-    except ImportError:
-        return None
-    return accuracy_table_markdown(grade_files(paths))
+def graded_table(paths: list[str]) -> str:
+    """The graded model x prompting accuracy table of the files just written."""
+    from .analysis.report import accuracy_table_markdown, aggregate, chance_markdown
+    from .grading import grade_files
+
+    cells = aggregate(grade_files(paths))
+    return accuracy_table_markdown(cells) + "\n" + chance_markdown(cells) + "\n"
 
 
 def main(argv=None, description="Run the theory-of-mind experiment", defaults=None, model_required=False):

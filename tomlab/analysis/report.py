@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from .errors import ToMLabError
-from .grading import GRADER_VERSION, GradedFile
-from .schema import BEHAVIOURS, PROMPTINGS
-from .io import atomic_write_bytes, atomic_write_text
+from ..errors import ToMLabError
+from ..grading import GRADER_VERSION, GradedFile
+from ..io import atomic_write_bytes, atomic_write_text
+from ..schema import BEHAVIOURS, PROMPTINGS
 from .stats import holm, paired_ttest, significance_stars, unpaired_ttest, wilson_interval
 
 # Published accuracy of the original report (correct / 320), REFERENCE.md.
@@ -55,20 +55,23 @@ def published_for(model: str) -> dict | None:
 
 @dataclass
 class Cell:
-    """All graded answers of one model x prompting type (several files of the same condition are pooled)."""
+    """All graded files of one model x prompting type (several files of the same condition are pooled)."""
 
     model: str
     prompting: str
     files: list = field(default_factory=list)
-    answers: list = field(default_factory=list)
+
+    @property
+    def answers(self) -> list:
+        return [a for f in self.files for a in f.answers]
 
     @property
     def n(self) -> int:
-        return len(self.answers)
+        return sum(f.n for f in self.files)
 
     @property
     def correct(self) -> int:
-        return sum(1 for a in self.answers if a.label == "correct")
+        return sum(f.n_correct for f in self.files)
 
     @property
     def accuracy(self) -> float:
@@ -82,31 +85,42 @@ class Cell:
     def complete(self) -> bool:
         return all(f.complete for f in self.files)
 
+    def per_scenario_counts(self) -> dict[int, tuple[int, int]]:
+        """{scenario id: (correct answers, answers)}, the files' counts added up."""
+        out: dict = {}
+        for f in self.files:
+            for s, (c, n) in f.per_scenario_counts().items():
+                c0, n0 = out.get(s, (0, 0))
+                out[s] = (c0 + c, n0 + n)
+        return dict(sorted(out.items()))
+
     def scenario_ids(self) -> list:
-        return sorted({a.scenario for a in self.answers})
+        return list(self.per_scenario_counts())
 
     def per_scenario(self) -> dict:
-        out = {s: 0 for s in self.scenario_ids()}
-        for a in self.answers:
-            if a.label == "correct":
-                out[a.scenario] += 1
-        return out
+        return {s: c for s, (c, _) in self.per_scenario_counts().items()}
 
     def per_scenario_n(self) -> dict:
-        out = {s: 0 for s in self.scenario_ids()}
-        for a in self.answers:
-            out[a.scenario] += 1
-        return out
+        return {s: n for s, (_, n) in self.per_scenario_counts().items()}
 
     def gold(self) -> dict:
         return {a.scenario: a.gold for a in self.answers}
 
     def behaviours(self) -> dict:
-        return {b: sum(1 for a in self.answers if a.behaviour == b) for b in BEHAVIOURS}
+        return {b: sum(f.behaviour_counts()[b] for f in self.files) for b in BEHAVIOURS}
+
+    def verdicts(self) -> dict:
+        """{"yes", "no", "none": answers}: how many answers commit to each conclusion (none: no conclusion)."""
+        return {v: sum(f.verdict_counts()[v] for f in self.files) for v in ("yes", "no", "none")}
+
+    @property
+    def committed(self) -> int:
+        """Answers that commit to a conclusion at all (yes or no, right or wrong)."""
+        v = self.verdicts()
+        return v["yes"] + v["no"]
 
     def yes_rate(self) -> float:
-        committed = [a for a in self.answers if a.verdict in ("yes", "no")]
-        return sum(1 for a in committed if a.verdict == "yes") / len(committed) if committed else math.nan
+        return self.verdicts()["yes"] / self.committed if self.committed else math.nan
 
 
 def _prompting_order(p: str) -> int:
@@ -120,9 +134,9 @@ def aggregate(graded: Iterable[GradedFile]) -> list[Cell]:
         key = (g.model, g.prompting)
         if key not in cells:
             cells[key] = Cell(g.model, g.prompting)
-            order.append(g.model) if g.model not in order else None
+            if g.model not in order:
+                order.append(g.model)
         cells[key].files.append(g)
-        cells[key].answers.extend(g.answers)
     known = [model_key(m) for m in PUBLISHED_ACCURACY]
 
     def model_rank(m):  # the original report's order for its models, then the input order
@@ -292,7 +306,8 @@ def tests_markdown(rows: list[dict]) -> str:
 
 
 def bias_markdown(rows: list[dict]) -> str:
-    lines = ["| Model | Prompting | acc. yes-scenarios | acc. no-scenarios | share of 'yes' verdicts | t | p | d | bias |",
+    lines = ["| Model | Prompting | acc. yes-scenarios | acc. no-scenarios | share of 'yes' verdicts | t | p | d "
+             "| bias |",
              "|:--|:--|--:|--:|--:|--:|--:|--:|:--|"]
     for r in rows:
         t = r["test"]
@@ -302,9 +317,43 @@ def bias_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def chance_level(cells: Sequence[Cell]) -> dict:
+    """What a model that always gives the same word scores: {"yes": accuracy, "no": accuracy, "yes_scenarios": n,
+    "no_scenarios": n} over the scenarios asked (8 yes + 8 no in the study: 0.50 either way)."""
+    gold: dict = {}
+    for c in cells:
+        gold.update(c.gold())
+    n_yes = sum(1 for g in gold.values() if g == "yes")
+    share = n_yes / len(gold) if gold else math.nan
+    return {"yes": share, "no": 1 - share, "yes_scenarios": n_yes, "no_scenarios": len(gold) - n_yes}
+
+
+def chance_markdown(cells: Sequence[Cell]) -> str:
+    ch = chance_level(cells)
+    if math.isnan(ch["yes"]):
+        return ""
+    level = "" if ch["yes"] != ch["no"] else f"Chance level {ch['yes']:.2f}: "
+    return (f"{level}a model that always answers 'yes' scores {ch['yes']:.2f} and one that always answers 'no' "
+            f"{ch['no']:.2f} on these {ch['yes_scenarios']} yes- and {ch['no_scenarios']} no-scenarios (with equal "
+            "repetitions per scenario).")
+
+
+def committed_markdown(cells: Sequence[Cell]) -> str:
+    """Per model and prompting type: how many answers commit to any conclusion at all (yes or no, right or wrong)."""
+    lines = ["| Model | Prompting | committed to yes or no | 'yes' | 'no' | no conclusion | n |",
+             "|:--|:--|--:|--:|--:|--:|--:|"]
+    for c in cells:
+        v = c.verdicts()
+        pct = f" ({100 * c.committed / c.n:.0f}%)" if c.n else ""
+        lines.append(f"| {c.model.replace('_', ' ')} | {c.prompting} | {c.committed}{pct} | {v['yes']} | {v['no']} | "
+                     f"{v['none']} | {c.n} |")
+    return "\n".join(lines) + "\n"
+
+
 def behaviour_markdown(cells: Sequence[Cell]) -> str:
-    short = {"clear answer": "clear", "wrong conclusion": "wrong concl.", "multiple answers / hedging": "multiple / hedging",
-             "question evasion": "evasion", "example repetition": "example rep.", "task deviation / rambling": "deviation / rambling"}
+    short = {"clear answer": "clear", "wrong conclusion": "wrong concl.",
+             "multiple answers / hedging": "multiple / hedging", "question evasion": "evasion",
+             "example repetition": "example rep.", "task deviation / rambling": "deviation / rambling"}
     lines = ["| Model | Prompting | " + " | ".join(short[b] for b in BEHAVIOURS) + " | n |",
              "|:--|:--|" + "--:|" * (len(BEHAVIOURS) + 1)]
     for c in cells:
@@ -318,7 +367,7 @@ def behaviour_markdown(cells: Sequence[Cell]) -> str:
 # ----------------------------------------------------------------------------------------- figures
 
 
-def _plt():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -329,7 +378,7 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def save_png(fig, path: Path) -> None:
     import io
 
     buf = io.BytesIO()
@@ -341,7 +390,7 @@ def _save(fig, path: Path) -> None:
 
 
 def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     models = models_of(cells)
     proms = promptings_of(cells)
     width = 0.8 / max(1, len(proms))
@@ -353,11 +402,11 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
             c = _cell(cells, m, p)
             if c is None or not c.n:
                 continue
-            a, (l, h) = c.accuracy, c.ci
+            a, (low, high) = c.accuracy, c.ci
             xs.append(i + (j - (len(proms) - 1) / 2) * width)
             ys.append(a)
-            lo.append(a - l)
-            hi.append(h - a)
+            lo.append(a - low)
+            hi.append(high - a)
             pub = published_for(m)
             if pub and p in pub:
                 ax.plot([xs[-1]], [pub[p]], marker="D", ms=5, color="black", ls="none",
@@ -367,16 +416,21 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt="none", ecolor="#212121", elinewidth=1, capsize=3, zorder=3)
     ax.set_xticks(range(len(models)))
     ax.set_xticklabels([m.replace("_", " ") for m in models])
+    chance = chance_level(cells)
+    if chance["yes"] == chance["no"]:
+        ax.axhline(chance["yes"], color="#757575", lw=1, ls="--", zorder=1)
+        ax.text(len(models) - 0.5, chance["yes"] + 0.01, "chance (always the same word)", ha="right", va="bottom",
+                fontsize=8, color="#616161")
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy (correct / answers)")
     ax.set_title("Accuracy per model and prompting type (95% Wilson intervals)")
     ax.grid(axis="y", color="#e0e0e0", zorder=0)
     ax.legend(ncol=min(5, len(proms) + 1), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def figure_heatmap(cells: Sequence[Cell], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     import numpy as np
 
     sids = sorted({s for c in cells for s in c.scenario_ids()})
@@ -416,12 +470,13 @@ def figure_heatmap(cells: Sequence[Cell], path: Path) -> None:
             start = j
     cb = fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     cb.set_label("share correct")
-    ax.set_title("Correct answers per scenario and condition\n(scenario id, gold answer in brackets)", pad=24, fontsize=10)
-    _save(fig, path)
+    ax.set_title("Correct answers per scenario and condition\n(scenario id, gold answer in brackets)", pad=24,
+                 fontsize=10)
+    save_png(fig, path)
 
 
 def figure_behaviours(cells: Sequence[Cell], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.38 * len(cells)))
     labels = [f"{c.model.replace('_', ' ')} · {c.prompting}" for c in cells]
     left = [0.0] * len(cells)
@@ -429,10 +484,10 @@ def figure_behaviours(cells: Sequence[Cell], path: Path) -> None:
     for b in BEHAVIOURS:
         vals = [c.behaviours()[b] / c.n if c.n else 0 for c in cells]
         ax.barh(ys, vals, left=left, color=BEHAVIOUR_COLOURS[b], label=b, height=0.75, edgecolor="white", lw=0.5)
-        for y, l, v in zip(ys, left, vals):
+        for y, x0, v in zip(ys, left, vals):
             if v >= 0.07:
-                ax.text(l + v / 2, y, f"{100 * v:.0f}", ha="center", va="center", fontsize=7, color="white")
-        left = [l + v for l, v in zip(left, vals)]
+                ax.text(x0 + v / 2, y, f"{100 * v:.0f}", ha="center", va="center", fontsize=7, color="white")
+        left = [x0 + v for x0, v in zip(left, vals)]
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlim(0, 1)
@@ -442,11 +497,11 @@ def figure_behaviours(cells: Sequence[Cell], path: Path) -> None:
     fig.tight_layout()
     fig.legend(*ax.get_legend_handles_labels(), ncol=3, loc="upper center", bbox_to_anchor=(0.55, 0.0), frameon=False,
                fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def figure_bias(rows: list[dict], path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6.5, 0.62 * len(rows) + 2), 4.0))
     xs = range(len(rows))
     w = 0.38
@@ -471,7 +526,7 @@ def figure_bias(rows: list[dict], path: Path) -> None:
     ax.grid(axis="y", color="#e0e0e0", zorder=0)
     ax.set_axisbelow(True)
     ax.legend(ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.32), frameon=False, fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 # ------------------------------------------------------------------------------------------ report
@@ -514,14 +569,16 @@ def write_report(graded: Sequence[GradedFile], out_dir, command: str = "", human
     figure_bias(bias, out / figs["bias"])
 
     n_answers = sum(c.n for c in cells)
-    n_human = sum(1 for c in cells for a in c.answers if a.human)
+    n_labelled = sum(f.n_labelled for c in cells for f in c.files)
+    sources = sorted({s for c in cells for f in c.files for s in f.label_sources()})
     any_pub = any(published_for(m) for m in models_of(cells))
     md = ["# ToM experiment report", ""]
     if command:
         md += ["Generated by:", "", "```", command, "```", ""]
     md += [f"Grader: automatic (`tomlab.grading`, version {GRADER_VERSION}); "
            f"{n_answers} answers in {sum(len(c.files) for c in cells)} files"
-           + (f"; {n_human} answers carry a human label that overrides the automatic one." if n_human else "."),
+           + (f"; {n_labelled} answers carry a label from {', '.join(f'`{x}`' for x in sources)} that overrides "
+              "the automatic one." if n_labelled else "."),
            "Accuracy counts only correct answers; inconclusive answers (no verdict) count as not correct, as in "
            "the original report. See `docs/grading.md` for the grading rules and their validation against the "
            "human labels.", ""]
@@ -535,7 +592,11 @@ def write_report(graded: Sequence[GradedFile], out_dir, command: str = "", human
            + (" and, where the model was in the original report, its published (hand-graded) accuracy." if any_pub
               else "."), "",
            accuracy_table_markdown(cells, ci=True, published=any_pub), "",
-           f"![Accuracy per model and prompting type]({figs['accuracy']})", ""]
+           chance_markdown(cells), "",
+           f"![Accuracy per model and prompting type]({figs['accuracy']})", "",
+           "Answers that commit to a conclusion at all (a 'yes' or a 'no' verdict, right or wrong; the rest are "
+           "inconclusive: hedging, evasion, example repetition, rambling):", "",
+           committed_markdown(cells), ""]
     md += ["## 2. Correct answers per scenario", "",
            "Correct answers out of the answers per scenario (20 per scenario in the original protocol)"
            + ("; the human graders' counts beside where available." if human_counts else "."), ""]

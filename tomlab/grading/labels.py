@@ -1,9 +1,14 @@
-"""Human labels: export one CSV row per answer, import it back, and let human labels override automatic ones.
+"""Label stores: labels read by people (or by the project's independent readers) that override the grader.
 
-The label store (default ``results/grading/human_labels.json``) is separate from the answer files and
-from the graded outputs, so regrading never loses a human label.  A label is attached to
-(file name, scenario id, repetition, answer id) -- the answer id is a hash of the raw output, so a label
-never silently lands on a different answer when a file is regenerated.
+A label store is a JSON file ``{"description", "provenance", "labels": [...]}`` kept apart from the answer files
+and the graded records, so regrading never loses a label. A label is attached to (file name, scenario id,
+repetition, answer id) -- the answer id is a hash of the raw output, so a label never silently lands on a
+different answer when a file is regenerated. The store's description and provenance travel with its labels: every
+answer a store overrides names the store (``GradedAnswer.label_source``), so the original study's human labels
+(``human_labels.json``, the default) and the project's own label sets (``project_labels_*.json``) are never
+confused.
+
+The CSV round trip: export one row per answer for human graders, import the filled-in rows back into a store.
 """
 
 from __future__ import annotations
@@ -11,14 +16,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ToMLabError
-from .schema import BEHAVIOURS, LABELS
-from .io import atomic_write_json, atomic_write_text
-from .scenarios import REPO_ROOT
+from ..errors import ToMLabError
+from ..io import atomic_write_json, atomic_write_text
+from ..scenarios import REPO_ROOT
+from ..schema import BEHAVIOURS, LABELS
 
 DEFAULT_LABEL_STORE = REPO_ROOT / "results" / "grading" / "human_labels.json"
+HUMAN_STORE_DESCRIPTION = "human labels; they override the automatic grader in every table"
+#: The halves of a project label set: rules may be tuned on "tune" answers only; "test" answers measure.
+SPLITS = ("tune", "test")
 
 CSV_COLUMNS = [
     "file", "model", "prompting", "scenario", "repetition", "answer_id", "question", "gold", "answer",
@@ -34,39 +43,84 @@ _BEHAVIOUR_ALIASES.update({
 })
 
 
-def _key(file: str, scenario: int, repetition: int, aid: str) -> str:
+def label_key(file: str, scenario: int, repetition: int, aid: str) -> str:
+    """The key a label is attached to: (answer file name, scenario id, repetition, answer id)."""
     return f"{file}|{scenario}|{repetition}|{aid}"
 
 
-def load_label_store(path=DEFAULT_LABEL_STORE) -> dict:
-    """{key: {"label", "behaviour", "note"}}; an absent store is empty."""
+@dataclass
+class LabelStore:
+    """The labels of one store, {label_key: record}, with where they come from."""
+
+    labels: dict = field(default_factory=dict)
+    description: str = HUMAN_STORE_DESCRIPTION
+    provenance: dict | None = None  # who read the answers, how, from which files
+    source: str = ""  # the store's path, as reports name it
+
+    def get(self, file: str, scenario: int, repetition: int, aid: str) -> dict | None:
+        return self.labels.get(label_key(file, scenario, repetition, aid))
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _check_record(path: Path, i: int, rec) -> dict:
+    where = f"{path}: label #{i + 1}"
+    if not isinstance(rec, dict):
+        raise ToMLabError(f"{where} is not an object")
+    missing = [k for k in ("file", "scenario", "repetition", "answer_id", "label") if k not in rec]
+    if missing:
+        raise ToMLabError(f"{where} has no {', '.join(missing)}")
+    if isinstance(rec["scenario"], bool) or not isinstance(rec["scenario"], int) \
+            or isinstance(rec["repetition"], bool) or not isinstance(rec["repetition"], int):
+        raise ToMLabError(f"{where}: scenario/repetition are not integers")
+    if rec["label"] not in LABELS:
+        raise ToMLabError(f"{where}: label {rec['label']!r} is not one of {', '.join(LABELS)}")
+    if rec.get("behaviour") and rec["behaviour"] not in BEHAVIOURS:
+        raise ToMLabError(f"{where}: behaviour {rec['behaviour']!r} is not one of {'; '.join(BEHAVIOURS)}")
+    if "split" in rec and rec["split"] not in SPLITS:
+        raise ToMLabError(f"{where}: split {rec['split']!r} is not one of {', '.join(SPLITS)}")
+    return rec
+
+
+def load_label_store(path=DEFAULT_LABEL_STORE) -> LabelStore:
+    """The labels of a store with its description and provenance; an absent store is empty."""
     path = Path(path)
     if not path.exists():
-        return {}
+        return LabelStore(source=_display_path(path))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ToMLabError(f"{path}: label store is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("labels"), list):
         raise ToMLabError(f"{path}: not a label store (expected an object with a 'labels' list)")
-    out = {}
-    for rec in data["labels"]:
-        out[_key(rec["file"], int(rec["scenario"]), int(rec["repetition"]), rec["answer_id"])] = rec
-    return out
+    labels = {}
+    for i, rec in enumerate(data["labels"]):
+        rec = _check_record(path, i, rec)
+        labels[label_key(rec["file"], rec["scenario"], rec["repetition"], rec["answer_id"])] = rec
+    provenance = data.get("provenance") if isinstance(data.get("provenance"), dict) else None
+    return LabelStore(labels, str(data.get("description") or HUMAN_STORE_DESCRIPTION), provenance,
+                      _display_path(path))
 
 
-def save_label_store(store: dict, path=DEFAULT_LABEL_STORE) -> None:
-    recs = sorted(store.values(), key=lambda r: (r["file"], int(r["scenario"]), int(r["repetition"])))
-    atomic_write_json(path, {"description": "human labels; they override the automatic grader in every table",
-                             "labels": recs})
+def save_label_store(store: LabelStore, path=DEFAULT_LABEL_STORE) -> None:
+    recs = sorted(store.labels.values(), key=lambda r: (r["file"], int(r["scenario"]), int(r["repetition"])))
+    data = {"description": store.description}
+    if store.provenance:
+        data["provenance"] = store.provenance
+    atomic_write_json(path, {**data, "labels": recs})
 
 
-def apply_labels(graded_files, store: dict) -> int:
-    """Let human labels override automatic ones in place; returns how many answers were overridden."""
+def apply_labels(graded_files, store: LabelStore) -> int:
+    """Let the store's labels override automatic ones in place; returns how many answers were overridden."""
     n = 0
     for g in graded_files:
         for a in g.answers:
-            rec = store.get(_key(g.name, a.scenario, a.repetition, a.answer_id))
+            rec = store.get(g.name, a.scenario, a.repetition, a.answer_id)
             if rec is None:
                 continue
             a.label = rec["label"]
@@ -80,24 +134,25 @@ def apply_labels(graded_files, store: dict) -> int:
                 a.verdict = a.gold
             elif a.label == "incorrect":
                 a.verdict = "no" if a.gold == "yes" else "yes"
-            a.human = True
+            a.label_source = store.source
             n += 1
     return n
 
 
-def export_labels_csv(graded_files, store: dict | None = None) -> str:
-    """One row per answer; existing human labels are filled in so that a round trip loses nothing."""
-    store = store or {}
+def export_labels_csv(graded_files, store: LabelStore | None = None) -> str:
+    """One row per answer; existing labels of the store are filled in so that a round trip loses nothing."""
+    store = store or LabelStore()
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
     for g in graded_files:
         for a in g.answers:
-            rec = store.get(_key(g.name, a.scenario, a.repetition, a.answer_id), {})
+            rec = store.get(g.name, a.scenario, a.repetition, a.answer_id) or {}
             w.writerow({
                 "file": g.name, "model": g.model, "prompting": g.prompting, "scenario": a.scenario,
                 "repetition": a.repetition, "answer_id": a.answer_id, "question": a.question, "gold": a.gold,
-                "answer": a.answer if a.answer else a.output.strip(), "auto_verdict": a.verdict if not a.human else "",
+                "answer": a.answer if a.answer else a.output.strip(),
+                "auto_verdict": a.verdict if a.label_source is None else "",
                 "auto_label": a.auto_label, "auto_behaviour": a.auto_behaviour,
                 "human_label": rec.get("label", ""), "human_behaviour": rec.get("behaviour", ""),
                 "human_note": rec.get("note", ""),
@@ -105,7 +160,7 @@ def export_labels_csv(graded_files, store: dict | None = None) -> str:
     return buf.getvalue()
 
 
-def write_labels_csv(path, graded_files, store: dict | None = None) -> None:
+def write_labels_csv(path, graded_files, store: LabelStore | None = None) -> None:
     atomic_write_text(path, export_labels_csv(graded_files, store))
 
 
@@ -153,13 +208,14 @@ def read_labels_csv(path) -> list[dict]:
 
 
 def import_labels(csv_path, store_path=DEFAULT_LABEL_STORE) -> tuple[int, int]:
-    """Merge the labelled rows of a CSV into the store (a later import overrides the same answer).
+    """Merge the labelled rows of a CSV into the store (a later import overrides the same answer); the store's
+    description and provenance are kept.
 
     Returns (rows imported, labels in the store).  The CSV is only read.
     """
     rows = read_labels_csv(csv_path)
     store = load_label_store(store_path)
     for r in rows:
-        store[_key(r["file"], r["scenario"], r["repetition"], r["answer_id"])] = r
+        store.labels[label_key(r["file"], r["scenario"], r["repetition"], r["answer_id"])] = r
     save_label_store(store, store_path)
-    return len(rows), len(store)
+    return len(rows), len(store.labels)

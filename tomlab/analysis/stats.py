@@ -10,8 +10,8 @@ unpaired data.  Where a test is undefined (fewer than two values, zero variance)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats as sps
@@ -113,3 +113,18 @@ def significance_stars(p: float) -> str:
     if p is None or math.isnan(p):
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def cohen_kappa(a: Sequence, b: Sequence) -> float:
+    """Cohen's kappa of two raters' labels of the same items: agreement beyond chance, (p_o - p_e) / (1 - p_e).
+
+    NaN when undefined (no items, or both raters always give one and the same label).
+    """
+    if len(a) != len(b):
+        raise ValueError(f"the raters labelled different numbers of items ({len(a)} vs {len(b)})")
+    n = len(a)
+    if n == 0:
+        return math.nan
+    po = sum(x == y for x, y in zip(a, b)) / n
+    pe = sum((list(a).count(c) / n) * (list(b).count(c) / n) for c in set(a) | set(b))
+    return math.nan if pe == 1 else (po - pe) / (1 - pe)
