@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tomlab.data import (PROMPT_TEMPLATE, format_prompt, load_preference_dataset, tokenize_prompt,
-                         tokenize_response)
+from tomlab.data import PROMPT_TEMPLATE, format_prompt, load_preference_dataset, tokenize_prompt, tokenize_response
 from tomlab.errors import ToMLabError
 
 ROWS = [{"question": f"Context: Story number {i}. Question: Is it {i}?", "good": f"Yes. It is {i}.",
@@ -89,7 +88,8 @@ def test_unreachable_hub_is_one_clear_error(monkeypatch):
     import datasets
 
     def offline(name, **kwargs):
-        raise ConnectionError("Couldn't reach 'Dahoas/synthetic-instruct-gptj-pairwise' on the Hub (LocalEntryNotFoundError)")
+        raise ConnectionError("Couldn't reach 'Dahoas/synthetic-instruct-gptj-pairwise' on the Hub "
+                              "(LocalEntryNotFoundError)")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(ToMLabError, match="cannot load it .*local file or the default offline dataset"):

@@ -12,7 +12,8 @@ from tomlab.data.loader import format_prompt, load_preference_dataset
 from tomlab.errors import ToMLabError
 from tomlab.generation import Completion
 
-WHERE = {"prompt": "Context: Maya put the keys in the drawer. Omar moved them to the basket. Question: Where are the keys?",
+WHERE = {"prompt": "Context: Maya put the keys in the drawer. Omar moved them to the basket. "
+                   "Question: Where are the keys?",
          "answer_type": "entity", "gold": "basket", "options": ["basket", "drawer", "shelf"]}
 AFTER = {"prompt": "Context: ... Question: Where did Maya go right after the bakery?", "answer_type": "entity",
          "gold": "bank", "options": ["bank", "bakery", "florist"]}

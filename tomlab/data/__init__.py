@@ -11,8 +11,16 @@
 * :mod:`.leakage`      -- no sentence or name of the 16 ToM test scenarios in any generated item.
 """
 
-from .loader import (DEFAULT_DATASET, ORIGINAL_DATASET, PROMPT_TEMPLATE, dataset_label, format_prompt,
-                     load_preference_dataset, tokenize_prompt, tokenize_response)
+from .loader import (
+    DEFAULT_DATASET,
+    ORIGINAL_DATASET,
+    PROMPT_TEMPLATE,
+    dataset_label,
+    format_prompt,
+    load_preference_dataset,
+    tokenize_prompt,
+    tokenize_response,
+)
 
 __all__ = ["DEFAULT_DATASET", "ORIGINAL_DATASET", "PROMPT_TEMPLATE", "dataset_label", "format_prompt",
            "load_preference_dataset", "tokenize_prompt", "tokenize_response"]

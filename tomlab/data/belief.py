@@ -52,7 +52,8 @@ PLACES = [("in", "the green box"), ("in", "the wooden chest"), ("on", "the top s
           ("in", "the hall closet"), ("in", "the blue backpack"), ("in", "the basket by the door"),
           ("in", "the cabinet under the stairs"), ("in", "the box under the bed"), ("on", "the shelf in the garage"),
           ("in", "the toy bin"), ("in", "the laundry basket"), ("in", "the glove box of the car"),
-          ("in", "the drawer of the nightstand"), ("in", "the tin on the windowsill"), ("in", "the bag behind the sofa"),
+          ("in", "the drawer of the nightstand"), ("in", "the tin on the windowsill"),
+          ("in", "the bag behind the sofa"),
           ("on", "the kitchen counter"), ("on", "the piano")]
 AWAY = ["went to the bakery", "left for a piano lesson", "went for a run", "walked to the post office",
         "took the dog to the park", "drove to a meeting across town", "went upstairs to take a nap",
@@ -68,7 +69,8 @@ CONTAINERS = [("cookie tin", "cookies", "sewing supplies"), ("cereal box", "cere
               ("jam jar", "jam", "buttons"), ("shoe box", "shoes", "old letters"), ("tea caddy", "tea", "coins"),
               ("guitar case", "a guitar", "blankets"), ("vitamin bottle", "vitamins", "beads"),
               ("lunch box", "sandwiches", "toy cars"), ("crayon box", "crayons", "birthday candles"),
-              ("sugar bowl", "sugar", "salt"), ("coffee can", "coffee", "nails"), ("violin case", "a violin", "comic books")]
+              ("sugar bowl", "sugar", "salt"), ("coffee can", "coffee", "nails"),
+              ("violin case", "a violin", "comic books")]
 # (thing, state before, state after, how it changed)
 STATES = [("kitchen window", "open", "closed", "{B} closed it when the rain started"),
           ("porch light", "on", "off", "{B} switched it off to save power"),
@@ -124,7 +126,8 @@ class Gen:
         obj = self.rng.choice(OBJECTS)
         (p1, loc1), (p2, loc2) = self.rng.sample(PLACES, 2)
         kw = dict(A=A["name"], B=B["name"], a_sub=A["sub"], a_pos=A["pos"], b_sub=B["sub"], obj=obj, loc1=loc1,
-                  loc2=loc2, in1=p1, in2=p2, In1=p1.capitalize(), In2=p2.capitalize(), away=self.rng.choice(AWAY), reason=self.rng.choice(MOVE_REASON))
+                  loc2=loc2, in1=p1, in2=p2, In1=p1.capitalize(), In2=p2.capitalize(), away=self.rng.choice(AWAY),
+                  reason=self.rng.choice(MOVE_REASON))
         s1 = self.fmt("{A} put {a_pos} {obj} {in1} {loc1} and {away}.", **kw)
         variant = self.rng.choice(["unseen", "seen", "told", "secret_watch"])
         if variant == "unseen":

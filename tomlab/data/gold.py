@@ -14,7 +14,7 @@ Anything else (no verdict word, no number, no option or two of them) is unjudgea
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from .stories import ENTITY, NUMBER, YES_NO
 

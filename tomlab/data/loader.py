@@ -73,7 +73,8 @@ def _load_raw(dataset: str | None, revision: str | None = None, trust_remote_cod
             if not files:
                 raise ToMLabError(f"--dataset {dataset}: the folder holds no .json/.jsonl/.csv/.parquet file")
             return datasets.load_dataset(str(path))
-        if dataset.startswith((".", "/", "~")) or dataset.count("/") > 1 or Path(dataset).suffix.lower() in FILE_BUILDERS:
+        looks_local = dataset.startswith((".", "/", "~")) or dataset.count("/") > 1
+        if looks_local or Path(dataset).suffix.lower() in FILE_BUILDERS:
             raise ToMLabError(f"--dataset {dataset}: no such file or folder")
         kwargs = {"revision": revision} if revision else {}
         if trust_remote_code:
@@ -98,7 +99,7 @@ def _standardize(ds, name: str, split: str, columns: dict[str, str]):
     ds = ds.select_columns(list(dict.fromkeys(columns.values())))
     if len(ds) == 0:
         raise ToMLabError(f"--dataset {name} ({split} split) has no rows")
-    for key, src in columns.items():
+    for src in columns.values():
         values = ds[src]
         for i, value in enumerate(values):
             if not isinstance(value, str):

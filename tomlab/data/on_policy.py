@@ -109,7 +109,8 @@ def sample_on_policy_pairs(model: str, data: str | Path | None = None, *, n_prom
             found[done.key] = (text, done.finish_reason != "length")
             tokens += done.new_tokens
     seconds = time.perf_counter() - start
-    answers = [[found[(i, k)] for k in range(samples)] for i in range(len(prompts))]  # in sample order, not finish order
+    # in sample order, not finish order: the pairing does not depend on batching
+    answers = [[found[(i, k)] for k in range(samples)] for i in range(len(prompts))]
     log = [{"prompt": r["prompt"], "answer": text, "ended": ended, "verdict": judge(text, r, ended)}
            for r, group in zip(prompts, answers) for text, ended in group]
     verdicts = [a["verdict"] for a in log]

@@ -67,7 +67,8 @@ def entity(kind: str, text: str, frame: str, gold: str, wrong: str, options, phr
     def say(key):
         return cap(frame.format(x=(phrase or {}).get(key, key)))
 
-    return Question(kind, text, ENTITY, say(gold), say(wrong), gold, wrong, tuple(dict.fromkeys([gold, wrong, *options])))
+    keys = tuple(dict.fromkeys([gold, wrong, *options]))
+    return Question(kind, text, ENTITY, say(gold), say(wrong), gold, wrong, keys)
 
 
 def number(kind: str, text: str, frame: str, gold: int, wrong: int, options=()) -> Question:
@@ -447,7 +448,8 @@ CAUSES = {
                 ("the dough never rose", "dough"), ("the tray slipped off the rack", "tray"),
                 ("the power went out", "power"), ("the butter was rancid", "butter"),
                 ("the mixer broke", "mixer"), ("the eggs were bad", "eggs")],
-        verb=dict(past="was ruined", why="Why was the {t} ruined?", ask="Was the {t} ruined?", neg="the {t} was not ruined."),
+        verb=dict(past="was ruined", why="Why was the {t} ruined?", ask="Was the {t} ruined?",
+                  neg="the {t} was not ruined."),
         fine=["The {t} came out perfect.", "The {t} sold out by noon."],
         filler=["The first customers arrived at seven.", "{A} wrote the prices on a chalkboard.",
                 "Flour dusted every surface."],
@@ -517,7 +519,8 @@ CHORES = {
         intro=["On the first evening of the scout camp, everyone had a job.",
                "The hikers split the camp work when they reached the valley."],
         tasks=[("pitched the tent", "pitch the tent", "tent"), ("gathered firewood", "gather firewood", "firewood"),
-               ("filled the water jugs", "fill the water jugs", "jugs"), ("cooked the beans", "cook the beans", "beans"),
+               ("filled the water jugs", "fill the water jugs", "jugs"),
+               ("cooked the beans", "cook the beans", "beans"),
                ("washed the pots", "wash the pots", "pots"), ("dug the fire pit", "dig the fire pit", "pit"),
                ("carried the canoe", "carry the canoe", "canoe"), ("hung the food bag", "hang the food bag", "bag")],
         filler=["The sky turned orange behind the ridge.", "A cold wind came down from the hills.",
@@ -528,8 +531,10 @@ CHORES = {
         tasks=[("tuned the guitars", "tune the guitars", "guitars"), ("set up the drums", "set up the drums", "drums"),
                ("carried the speakers", "carry the speakers", "speakers"),
                ("printed the song sheets", "print the song sheets", "sheets"),
-               ("fixed the microphone", "fix the microphone", "microphone"), ("booked the hall", "book the hall", "hall"),
-               ("tested the amplifier", "test the amplifier", "amplifier"), ("swept the stage", "sweep the stage", "stage")],
+               ("fixed the microphone", "fix the microphone", "microphone"),
+               ("booked the hall", "book the hall", "hall"),
+               ("tested the amplifier", "test the amplifier", "amplifier"),
+               ("swept the stage", "sweep the stage", "stage")],
         filler=["The caretaker unlocked the doors at eight.", "Rain drummed on the roof.",
                 "A few parents arrived early."]),
 }
@@ -717,8 +722,8 @@ def train_journey(draw: Draw, template: str) -> Story:
         number("count_end", f"How many passengers were on the {vehicle} after {s[2]}?",
                f"there were {{x}} passengers on the {vehicle} after {s[2]}.", n2, draw.one([n0, n1]), [n0, n1, n2]),
         yes_no("yes_no_order", f"Did the {vehicle} reach {first} before {second}?",
-               f"the {vehicle} reached {first} before {second}.", f"the {vehicle} did not reach {first} before {second}.",
-               before),
+               f"the {vehicle} reached {first} before {second}.",
+               f"the {vehicle} did not reach {first} before {second}.", before),
     ]
     return story
 
