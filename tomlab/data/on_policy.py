@@ -30,9 +30,9 @@ from .loader import DEFAULT_DATASET, format_prompt
 #: enough to give a correct and an incorrect one; top-k/top-p as in the original. An answer here is one sentence
 #: (about 10-25 tokens): 48 new tokens always reach its end and bound the cost of a rambling one.
 ON_POLICY_SAMPLING = SamplingParams(max_new_tokens=48, top_k=50, top_p=0.95, temperature=1.0, do_sample=True)
-#: Stop at the end of the first sentence (only it is judged and kept), a line break, or a new item: a rambling
-#: model then costs no more than a terse one.
-ON_POLICY_STOPS = (*STOP_SEQUENCES, "\n", ".", "?", "!")
+#: Stop at the end of the first sentence (only it is judged and kept) or at a new item: a rambling model then costs
+#: no more than a terse one. Not at a line break: many models open their answer with one.
+ON_POLICY_STOPS = (*STOP_SEQUENCES, ".", "?", "!")
 SOURCE = "on_policy"
 SUMMARY = "on_policy_summary.json"
 ANSWERS = "on_policy_answers.jsonl"  # every sampled answer with its verdict, for auditing the judge
