@@ -174,7 +174,7 @@ def test_heldout_gold_accuracy_reads_the_generator_metadata(tiny_model_dir, tmp_
     (tmp_path / "eval.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     s = _settings("dpo", tiny_model_dir, "--dataset", str(tmp_path), "--heldout_max_new_tokens", "3")
     verdicts = iter([True, None, False])
-    monkeypatch.setattr(heldout, "gold_judge", lambda: lambda text, row, ended: next(verdicts))
+    monkeypatch.setattr(heldout, "judge", lambda text, row, ended: next(verdicts))
     tok = load_tokenizer_for(str(tiny_model_dir), s)
     model = load_model(str(tiny_model_dir), dtype="float32", device="cpu")
     result = heldout.measure(model, tok, datasets.Dataset.from_list(rows), s)

@@ -41,6 +41,7 @@ def _fake_call(calls, fail_at=None):
             out = Path(cmd[cmd.index("--out") + 1])
             out.mkdir(parents=True)
             (out / "train.jsonl").write_text("")
+            (out / "on_policy_summary.json").write_text("{}")
         elif script.startswith(("ppo_", "dpo_")):
             out = Path(cmd[cmd.index("--output_dir") + 1])
             (out / "final_checkpoint").mkdir(parents=True, exist_ok=True)
@@ -109,12 +110,27 @@ def test_on_policy_pairs_feed_the_reward_model_and_dpo(tmp_path, monkeypatch):
     assert "--dataset" not in joined["ppo_rl_training.py"], "PPO's prompts come from the original data"
 
 
-def test_on_policy_pairs_need_their_script(tmp_path, capsys):
-    if (ROOT / "scripts" / "make_on_policy_pairs.py").is_file():
-        pytest.skip("the script exists")
+def test_on_policy_pairs_need_their_script(tmp_path, monkeypatch, capsys):
+    import tomlab.finetune.chain as chain
+
+    monkeypatch.setattr(chain, "ON_POLICY_SCRIPT", tmp_path / "missing.py")
     with pytest.raises(SystemExit) as exc:
         chain_main(["--out", str(tmp_path / "ft"), "--smoke", "--on_policy_pairs"])
     assert exc.value.code == 2 and "does not exist yet" in capsys.readouterr().err
+    assert not (tmp_path / "ft").exists()
+
+
+def test_on_policy_pairs_are_on_by_default_and_skipped_when_complete(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    out = tmp_path / "ft"
+    chain_main(["--out", str(out), "--smoke", "--skip_eval"])
+    assert "make_on_policy_pairs.py" in _names(calls)
+    state = json.loads((out / "chain.json").read_text())
+    assert state["settings"]["on_policy_pairs"] is True
+    calls.clear()
+    chain_main(["--out", str(out), "--smoke", "--skip_eval"])
+    assert calls == []
 
 
 def test_failed_step_stops_the_chain_and_a_rerun_continues(tmp_path, monkeypatch, capsys):

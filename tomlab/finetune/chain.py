@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.on_policy import SUMMARY as ON_POLICY_COMPLETE  # written last: the on-policy folder is complete
 from ..errors import ToMLabError
 from ..io import atomic_write_json, atomic_write_text
 from ..models import REPO_ROOT, display_name
@@ -154,18 +155,20 @@ def _load_state(c: ChainSettings) -> dict:
     return {"settings": c.identity(), "steps": {}}
 
 
-def _done(step: Step, state: dict, steps: list[Step]) -> bool:
+def _done(step: Step, state: dict, steps: list[Step], rebuilt: set[Path]) -> bool:
     """Merged models count as done when complete; a training step when the merge after it is (or its adapter is
-    recorded as done); data when recorded and present; the ToM steps always run (the runner resumes by itself)."""
-    recorded = state["steps"].get(step.name, {}).get("status") == "done"
+    recorded as done); the on-policy pairs when their folder has the summary written last; a ToM step when the same
+    command finished before and its model was not trained anew in this run (else the runner resumes by itself)."""
+    entry = state["steps"].get(step.name, {})
+    recorded = entry.get("status") == "done"
     if step.kind == "merge":
         return merged_complete(step.output)
     if step.kind == "train":
         merge = next(s for s in steps if s.name == f"merge {step.name}")
         return merged_complete(merge.output) or (recorded and (step.output / "adapter_config.json").is_file())
     if step.kind == "data":
-        return recorded and step.output.is_dir()
-    return False
+        return (step.output / ON_POLICY_COMPLETE).is_file()
+    return recorded and entry.get("cmd") == step.cmd and step.model not in rebuilt
 
 
 def _metrics(step: Step) -> dict | None:
@@ -242,7 +245,7 @@ def run_chain(c: ChainSettings) -> dict:
     start = time.time()
     rebuilt: set[Path] = set()  # merged models written by this run
     for i, step in enumerate(steps, 1):
-        if _done(step, state, steps):
+        if _done(step, state, steps, rebuilt):
             print(f"[{i}/{len(steps)}] {step.name}: done earlier, skipped", flush=True)
             continue
         print(f"\n[{i}/{len(steps)}] {step.name}", flush=True)
@@ -252,7 +255,7 @@ def run_chain(c: ChainSettings) -> dict:
             rebuilt.add(step.output)
         wall = time.time() - t0
         state["steps"][step.name] = {"status": "done" if rc == 0 else "failed", "exit": rc, "wall_s": round(wall, 1),
-                                     "cpu_s": round(_children_cpu_s() - cpu0, 1),
+                                     "cpu_s": round(_children_cpu_s() - cpu0, 1), "cmd": step.cmd,
                                      "metrics": _metrics(step) if rc == 0 else None}
         atomic_write_json(c.out / STATE, state)
         print(f"[{i}/{len(steps)}] {step.name}: {'done' if rc == 0 else f'failed (exit {rc})'} in {wall:.0f} s",

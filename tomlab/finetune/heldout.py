@@ -3,9 +3,10 @@ reward-model score, and their accuracy against the generator's gold answer.
 
 The set is the first ``--heldout_prompts`` rows of the held-out split, the same before and after training. Gold
 accuracy needs the generator's metadata of those rows (``answer_type``, ``gold``, ``options``, in the ``eval.jsonl``
-of a local dataset folder such as the default data or the on-policy step's output) and the data package's judge
-(:func:`tomlab.data.gold.judge`); without either it is left out (None). An answer the judge cannot read (no verdict
-word, no number, no or several options) counts as not correct; the share it could read is reported too.
+of a local dataset folder such as the default data or the on-policy step's output), judged by the data package's
+:func:`tomlab.data.gold.judge`; a source without them (a hub dataset) gets no gold accuracy (None). An answer the
+judge cannot read (no verdict word, no number, no or several options) counts as not correct; the share it could
+read is reported too (``gold_judged``).
 """
 
 from __future__ import annotations
@@ -15,20 +16,12 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from ..data import DEFAULT_DATASET, tokenize_prompt
+from ..data.gold import judge
 from ..io import atomic_write_text
 
 ANSWERS_FILE = "heldout_answers.jsonl"
 #: What the judge reads of a row besides the prompt.
 GOLD_COLUMNS = frozenset({"answer_type", "gold", "options"})
-
-
-def gold_judge():
-    """The data package's judge ``judge(answer, row, ended) -> True | False | None``, where it has one."""
-    try:
-        from ..data.gold import judge
-    except ImportError:  # the data package before gold judging
-        return None
-    return judge
 
 
 def gold_metadata(dataset: str | None, rows) -> list[dict] | None:
@@ -118,8 +111,8 @@ def measure(model, tokenizer, rows, s, reward_model=None, adapter_off: bool = Fa
     if reward_model is not None:
         scores = reward_scores(reward_model, tokenizer, rows, ids, s.script.max_prompt_length, bs)
         result["mean_reward"] = sum(scores) / len(scores)
-    judge, meta = gold_judge(), gold_metadata(s.data.dataset, rows)
-    if judge is not None and meta is not None:
+    meta = gold_metadata(s.data.dataset, rows)
+    if meta is not None:
         verdicts = [judge(text, row, end) for text, row, end in zip(texts, meta, ended)]
         result["gold_accuracy"] = sum(v is True for v in verdicts) / len(verdicts)
         result["gold_judged"] = sum(v is not None for v in verdicts) / len(verdicts)
