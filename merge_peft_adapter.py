@@ -11,14 +11,16 @@ overwritten. --base_model_name defaults to the base recorded in the adapter; 'em
 import argparse
 
 from tomlab.errors import cli_main
-from tomlab.merge import merge_adapter
+from tomlab.finetune.merge import merge_adapter
 
 
 @cli_main
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--adapter_model_name", required=True, help="the adapter folder (e.g. <output_dir>/final_checkpoint)")
-    ap.add_argument("--base_model_name", help="hub id, local folder or 'embedded' (default: as recorded in the adapter)")
+    ap.add_argument("--adapter_model_name", required=True,
+                    help="the adapter folder (e.g. <output_dir>/final_checkpoint)")
+    ap.add_argument("--base_model_name",
+                    help="hub id, local folder or 'embedded' (default: as recorded in the adapter)")
     ap.add_argument("--base_model_revision", help="hub revision of the base model (e.g. v1.3-groovy)")
     ap.add_argument("--output_name", required=True, help="the merged model folder to create")
     ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"],

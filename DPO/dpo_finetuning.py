@@ -11,7 +11,7 @@ See docs/finetuning.md.
 """
 
 from tomlab.errors import cli_main
-from tomlab.finetune import main
+from tomlab.finetune.stage import main
 
 
 @cli_main

@@ -6,12 +6,13 @@
     python merge_peft_adapter.py --adapter_model_name runs/dpo_sft/final_checkpoint \\
         --base_model_name embedded --output_name runs/dpo_sft_merged
 
-Same code as PPO/ppo_supervised_finetuning.py (tomlab.finetune.run_sft); only the output folder differs.
+Same code as PPO/ppo_supervised_finetuning.py (tomlab.finetune.sft); only the output folder differs. The chain
+(scripts/finetune_chain.py) trains one SFT model for PPO and DPO.
 See docs/finetuning.md.
 """
 
 from tomlab.errors import cli_main
-from tomlab.finetune import main
+from tomlab.finetune.stage import main
 
 
 @cli_main

@@ -6,12 +6,12 @@
     python merge_peft_adapter.py --adapter_model_name runs/ppo_sft/final_checkpoint \\
         --base_model_name embedded --output_name runs/ppo_sft_merged
 
-Same code as DPO/dpo_supervised_finetuning.py (tomlab.finetune.run_sft); only the output folder differs.
+Same code as DPO/dpo_supervised_finetuning.py (tomlab.finetune.sft); only the output folder differs.
 See docs/finetuning.md.
 """
 
 from tomlab.errors import cli_main
-from tomlab.finetune import main
+from tomlab.finetune.stage import main
 
 
 @cli_main

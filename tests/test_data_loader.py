@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tomlab.data import (PROMPT_TEMPLATE, format_prompt, load_preference_dataset, tokenize_prompt,
-                         tokenize_response)
+from tomlab.data import PROMPT_TEMPLATE, format_prompt, load_preference_dataset, tokenize_prompt, tokenize_response
 from tomlab.errors import ToMLabError
 
 ROWS = [{"question": f"Context: Story number {i}. Question: Is it {i}?", "good": f"Yes. It is {i}.",
@@ -32,8 +31,20 @@ def _write(path, rows, fmt):
 def test_default_dataset_is_the_offline_pairs():
     train, evals = load_preference_dataset()
     assert train.column_names == ["prompt", "chosen", "rejected"]
-    assert len(train) == 3000 and len(evals) == 300
+    assert len(train) == 2000 and len(evals) == 300
     assert train[0]["prompt"].startswith("Context: ") and " Question: " in train[0]["prompt"]
+
+
+def test_our_folder_layout_reads_train_and_eval_only(tmp_path):
+    """A folder with train.jsonl/eval.jsonl (generator, on-policy step) loads those two; other files do not count."""
+    rows = [{"prompt": r["question"], "chosen": r["good"], "rejected": r["bad"], "source": "minimal",
+             "options": ["a", "b"], "held_out": "no"} for r in ROWS]
+    _write(tmp_path / "train.jsonl", rows[:9], "jsonl")
+    _write(tmp_path / "eval.jsonl", rows[9:], "jsonl")
+    _write(tmp_path / "on_policy.jsonl", rows[:2], "jsonl")
+    (tmp_path / "on_policy_summary.json").write_text('{"stats": {}}')
+    train, evals = load_preference_dataset(str(tmp_path))
+    assert (len(train), len(evals)) == (9, 3) and train.column_names == ["prompt", "chosen", "rejected"]
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
@@ -77,7 +88,8 @@ def test_unreachable_hub_is_one_clear_error(monkeypatch):
     import datasets
 
     def offline(name, **kwargs):
-        raise ConnectionError("Couldn't reach 'Dahoas/synthetic-instruct-gptj-pairwise' on the Hub (LocalEntryNotFoundError)")
+        raise ConnectionError("Couldn't reach 'Dahoas/synthetic-instruct-gptj-pairwise' on the Hub "
+                              "(LocalEntryNotFoundError)")
 
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(ToMLabError, match="cannot load it .*local file or the default offline dataset"):

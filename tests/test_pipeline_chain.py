@@ -1,4 +1,5 @@
-"""scripts/finetune_chain.py: order of the steps, chaining through disk, stop on failure, resume, the final ToM step.
+"""scripts/finetune_chain.py: order of the steps, chaining through disk, one SFT for PPO and DPO, the optional
+on-policy pairs step, stop on failure, resume from complete merged models, the ToM step's model labels, times.
 
 The step logic is tested with the subprocesses stubbed (fast); the real chain on a tiny model is an integration test.
 """
@@ -6,6 +7,7 @@ The step logic is tested with the subprocesses stubbed (fast); the real chain on
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import subprocess
 import sys
@@ -16,57 +18,119 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def chain_module():
-    return runpy.run_path(str(ROOT / "scripts" / "finetune_chain.py"), run_name="chain_under_test")
+def chain_main(argv):
+    return runpy.run_path(str(ROOT / "scripts" / "finetune_chain.py"), run_name="chain_under_test")["main"](argv)
 
 
 def _fake_call(calls, fail_at=None):
-    """Pretend to run each step: training writes an adapter, merging writes a model folder."""
+    """Pretend to run each step: training writes an adapter and metrics, merging a complete model folder."""
 
     def call(cmd, cwd=None, env=None):
-        calls.append(cmd)
+        calls.append((cmd, cwd, env))
         script = Path(cmd[1]).name
         if fail_at and fail_at in " ".join(cmd):
+            if "--output_dir" in cmd:  # a stage that dies half-way leaves a partial output folder
+                Path(cmd[cmd.index("--output_dir") + 1]).mkdir(parents=True)
             return 3
         if script == "merge_peft_adapter.py":
             out = Path(cmd[cmd.index("--output_name") + 1])
             out.mkdir(parents=True)
-            (out / "config.json").write_text("{}")
+            for name in ("config.json", "MERGED.json", "model.safetensors"):
+                (out / name).write_text("{}")
+        elif script == "make_on_policy_pairs.py":
+            out = Path(cmd[cmd.index("--out") + 1])
+            out.mkdir(parents=True)
+            (out / "train.jsonl").write_text("")
+            (out / "on_policy_summary.json").write_text("{}")
         elif script.startswith(("ppo_", "dpo_")):
             out = Path(cmd[cmd.index("--output_dir") + 1])
             (out / "final_checkpoint").mkdir(parents=True, exist_ok=True)
             (out / "final_checkpoint" / "adapter_config.json").write_text("{}")
-            (out / "metrics.json").write_text(json.dumps({"metrics": {"eval_loss_before": 2.0,
-                                                                      "eval_loss_after": 1.0}}))
+            (out / "metrics.json").write_text(json.dumps({"stage": "sft", "metrics": {"eval_loss_before": 2.0,
+                                                                                       "eval_loss_after": 1.0}}))
         return 0
 
     return call
 
 
-def test_chain_order_and_paths(tmp_path, monkeypatch, capsys):
+def _names(calls):
+    return [Path(cmd[1]).name for cmd, _, _ in calls]
+
+
+def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(subprocess, "call", _fake_call(calls))
     out = tmp_path / "ft"
-    chain_module()["main"](["--out", str(out), "--smoke"])
-    scripts = [Path(c[1]).name for c in calls]
-    assert scripts == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "ppo_reward_modeling.py",
-                       "merge_peft_adapter.py", "ppo_rl_training.py", "merge_peft_adapter.py",
-                       "dpo_supervised_finetuning.py", "merge_peft_adapter.py", "dpo_finetuning.py",
-                       "merge_peft_adapter.py", "ToM_Eval_GPT4All_Finetune.py", "ToM_Eval_GPT4All_Finetune.py"]
-    joined = [" ".join(c) for c in calls]
-    assert f"--model_name {out}/ppo_sft" in joined[2]
-    assert f"--model_name {out}/ppo_sft " in joined[4] and f"--reward_model_name {out}/ppo_rm " in joined[4]
-    assert f"--model_name_or_path {out}/dpo_sft" in joined[8]
-    assert f"--base_model_name {out}/ppo_sft --output_name {out}/ppo" in joined[5]
-    assert all("--preset smoke" in j for j in joined[:10:2])
-    for name in ("ppo", "dpo"):
-        assert f"--model {out}/{name} --all_conditions --reps 1 --output_dir {out}/answers" in " ".join(
-            [j for j in joined if "ToM_Eval" in j and f"{out}/{name} " in j])
-    for name in ("ppo_sft", "ppo_rm", "ppo", "dpo_sft", "dpo"):
-        assert (out / name / "config.json").is_file()
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    assert _names(calls) == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "ppo_reward_modeling.py",
+                             "merge_peft_adapter.py", "ppo_rl_training.py", "merge_peft_adapter.py",
+                             "dpo_finetuning.py", "merge_peft_adapter.py", "tom_eval.py",
+                             "ToM_Eval_GPT4All_Finetune.py", "ToM_Eval_GPT4All_Finetune.py",
+                             "ToM_Eval_GPT4All_Finetune.py"]
+    joined = [" ".join(cmd) for cmd, _, _ in calls]
+    sft = out / "models" / "SmolLM2-135M-Instruct-SFT"
+    assert f"--model_name {sft} " in joined[2] and "--dataset" not in joined[2]
+    assert f"--model_name {sft} " in joined[4]
+    assert f"--reward_model_name {out}/models/SmolLM2-135M-Instruct-RM" in joined[4]
+    assert f"--model_name_or_path {sft} " in joined[6], "DPO starts from the one SFT model"
+    assert f"--base_model_name {sft} --output_name {out}/models/SmolLM2-135M-Instruct-PPO" in joined[5]
+    assert all("--preset smoke" in j for j in joined[:8:2])
+    assert "--model embedded --prompt_format context --all_conditions --reps 1" in joined[8]
+    for (cmd, cwd, env), label in zip(calls[9:], ("SFT", "PPO", "DPO")):
+        assert cwd == out / "models" and cmd[cmd.index("--model") + 1] == f"SmolLM2-135M-Instruct-{label}"
+        assert cmd[cmd.index("--output_dir") + 1] == str(out / "answers")
+        assert str(ROOT) in env["PYTHONPATH"].split(os.pathsep), "the stage scripts import this checkout's tomlab"
     state = json.loads((out / "chain.json").read_text())
-    assert all(s["status"] == "done" for s in state["steps"].values()) and len(state["steps"]) == 12
-    assert "held-out loss 2.000 -> 1.000" in capsys.readouterr().out
+    assert all(s["status"] == "done" and "wall_s" in s for s in state["steps"].values()) and len(state["steps"]) == 12
+    printed = capsys.readouterr().out
+    assert "held-out loss 2.000 -> 1.000" in printed and "total" in printed
+    summary = (out / "summary.md").read_text()
+    assert "| sft |" in summary and "| ToM DPO |" in summary and "**total**" in summary
+
+
+def test_on_policy_pairs_feed_the_reward_model_and_dpo(tmp_path, monkeypatch):
+    import tomlab.finetune.chain as chain
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    fake = tmp_path / "make_on_policy_pairs.py"
+    fake.write_text("")
+    monkeypatch.setattr(chain, "ON_POLICY_SCRIPT", fake)
+    out = tmp_path / "ft"
+    chain.run_chain(chain.ChainSettings(out=out, preset="smoke", model="embedded", revision=None, dataset=None,
+                                        reps=1, on_policy=True, skip_eval=True))
+    names = _names(calls)
+    assert names[:4] == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "make_on_policy_pairs.py",
+                         "ppo_reward_modeling.py"]
+    joined = {Path(cmd[1]).name: " ".join(cmd) for cmd, _, _ in calls}
+    assert f"--model {out}/models/SmolLM2-135M-Instruct-SFT --data " in joined["make_on_policy_pairs.py"]
+    assert f"--out {out}/data" in joined["make_on_policy_pairs.py"]
+    assert f"--dataset {out}/data" in joined["ppo_reward_modeling.py"] and f"--dataset {out}/data" in joined[
+        "dpo_finetuning.py"]
+    assert "--dataset" not in joined["ppo_rl_training.py"], "PPO's prompts come from the original data"
+
+
+def test_on_policy_pairs_need_their_script(tmp_path, monkeypatch, capsys):
+    import tomlab.finetune.chain as chain
+
+    monkeypatch.setattr(chain, "ON_POLICY_SCRIPT", tmp_path / "missing.py")
+    with pytest.raises(SystemExit) as exc:
+        chain_main(["--out", str(tmp_path / "ft"), "--smoke", "--on_policy_pairs"])
+    assert exc.value.code == 2 and "does not exist yet" in capsys.readouterr().err
+    assert not (tmp_path / "ft").exists()
+
+
+def test_on_policy_pairs_are_on_by_default_and_skipped_when_complete(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    out = tmp_path / "ft"
+    chain_main(["--out", str(out), "--smoke", "--skip_eval"])
+    assert "make_on_policy_pairs.py" in _names(calls)
+    state = json.loads((out / "chain.json").read_text())
+    assert state["settings"]["on_policy_pairs"] is True
+    calls.clear()
+    chain_main(["--out", str(out), "--smoke", "--skip_eval"])
+    assert calls == []
 
 
 def test_failed_step_stops_the_chain_and_a_rerun_continues(tmp_path, monkeypatch, capsys):
@@ -74,16 +138,47 @@ def test_failed_step_stops_the_chain_and_a_rerun_continues(tmp_path, monkeypatch
     monkeypatch.setattr(subprocess, "call", _fake_call(calls, fail_at="ppo_rl_training.py"))
     out = tmp_path / "ft"
     with pytest.raises(SystemExit) as exc:
-        chain_module()["main"](["--out", str(out), "--smoke", "--skip_eval"])
+        chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
     assert "chain stopped: step 'ppo' failed (exit 3)" in str(exc.value)
-    assert "kept in" in str(exc.value) and "merge ppo_rm" in str(exc.value)
-    assert (out / "ppo_sft").is_dir() and (out / "ppo_rm").is_dir() and not (out / "dpo_sft").exists()
-    assert len(calls) == 5
+    assert "kept in" in str(exc.value) and "merge reward" in str(exc.value)
+    assert (out / "models" / "SmolLM2-135M-Instruct-RM").is_dir() and len(calls) == 5
     calls.clear()
     monkeypatch.setattr(subprocess, "call", _fake_call(calls))
-    chain_module()["main"](["--out", str(out), "--smoke", "--skip_eval"])
-    assert Path(calls[0][1]).name == "ppo_rl_training.py" and len(calls) == 6
+    chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
+    assert _names(calls) == ["ppo_rl_training.py", "merge_peft_adapter.py", "dpo_finetuning.py",
+                             "merge_peft_adapter.py"]
+    assert "--overwrite" in calls[0][0], "the partial PPO output is started again"
     assert "done earlier, skipped" in capsys.readouterr().out
+
+
+def test_complete_merged_models_are_skipped_without_the_state_file(tmp_path, monkeypatch):
+    """An interrupted chain resumes from what is on disk: a stage whose merged model is complete is not rerun."""
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    out = tmp_path / "ft"
+    chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
+    state = json.loads((out / "chain.json").read_text())
+    state["steps"] = {}
+    (out / "chain.json").write_text(json.dumps(state))
+    calls.clear()
+    chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
+    assert calls == []
+
+
+def test_answers_of_a_retrained_model_are_asked_again(tmp_path, monkeypatch):
+    """The ToM runner finds its answer files by the model's label: after a stage is trained anew, the chain makes it
+    regenerate them instead of reusing the old model's answers."""
+    import shutil
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    out = tmp_path / "ft"
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    shutil.rmtree(out / "models" / "SmolLM2-135M-Instruct-DPO")
+    calls.clear()
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    overwritten = {cmd[cmd.index("--model") + 1] for cmd, _, _ in calls if "--overwrite" in cmd}
+    assert overwritten == {"SmolLM2-135M-Instruct-DPO"}
 
 
 def test_refuses_a_foreign_folder_and_other_settings(tmp_path, monkeypatch, capsys):
@@ -91,11 +186,11 @@ def test_refuses_a_foreign_folder_and_other_settings(tmp_path, monkeypatch, caps
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("x")
     with pytest.raises(SystemExit) as exc:
-        chain_module()["main"](["--out", str(tmp_path / "mine"), "--smoke"])
+        chain_main(["--out", str(tmp_path / "mine"), "--smoke", "--no-on_policy_pairs"])
     assert exc.value.code == 2 and "holds no chain.json" in capsys.readouterr().err
-    chain_module()["main"](["--out", str(tmp_path / "ft"), "--smoke", "--skip_eval"])
+    chain_main(["--out", str(tmp_path / "ft"), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
     with pytest.raises(SystemExit):
-        chain_module()["main"](["--out", str(tmp_path / "ft"), "--skip_eval"])
+        chain_main(["--out", str(tmp_path / "ft"), "--skip_eval", "--no-on_policy_pairs"])
     assert "other settings" in capsys.readouterr().err
 
 
@@ -104,13 +199,18 @@ def test_real_chain_on_a_tiny_model(tiny_model_dir, tmp_path):
     """Every stage and merge for real (subprocesses), a couple of steps each; the ToM step is left out here."""
     out = tmp_path / "ft"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "finetune_chain.py"), "--out", str(out), "--smoke",
-                           "--model_name", str(tiny_model_dir), "--skip_eval", "--stage_arg=--max_steps=2",
-                           "--stage_arg=--max_train_samples=16", "--stage_arg=--max_eval_samples=8"],
-                          capture_output=True, text=True, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+                           "--model_name", str(tiny_model_dir), "--skip_eval", "--no-on_policy_pairs",
+                           "--stage_arg=--max_steps=2", "--stage_arg=--max_train_samples=16",
+                           "--stage_arg=--max_eval_samples=8", "--stage_arg=--heldout_prompts=4"],
+                          capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1",
+                               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "finetuning chain finished" in proc.stdout
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
-    for name in ("ppo_sft", "ppo", "dpo_sft", "dpo"):
-        AutoModelForCausalLM.from_pretrained(out / name)
-    AutoModelForSequenceClassification.from_pretrained(out / "ppo_rm")
+    label = tiny_model_dir.name
+    for suffix in ("SFT", "PPO", "DPO"):
+        AutoModelForCausalLM.from_pretrained(out / "models" / f"{label}-{suffix}")
+    AutoModelForSequenceClassification.from_pretrained(out / "models" / f"{label}-RM")
+    assert {p.name for p in (out / "curves").glob("*.png")} == {"sft.png", "reward.png", "ppo.png", "dpo.png"}

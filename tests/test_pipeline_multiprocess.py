@@ -24,7 +24,8 @@ def test_sft_with_two_processes(tiny_model_dir, tmp_path):
         [str(launcher), "launch", "--config_file", str(ROOT / "configs" / "accelerate" / "multi_cpu.yaml"),
          str(ROOT / "PPO" / "ppo_supervised_finetuning.py"), "--preset", "smoke", "--model_name", str(tiny_model_dir),
          "--output_dir", str(out), "--max_steps", "2", "--max_train_samples", "16", "--max_eval_samples", "8"],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "2 processes" in proc.stdout
     record = json.loads((out / "metrics.json").read_text())

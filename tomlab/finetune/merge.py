@@ -9,8 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .errors import ToMLabError
-from .models import DTYPES, display_name, resolve_model
+from ..errors import ToMLabError
+from ..models import DTYPES, display_name, resolve_model
 
 TASKS = {"CAUSAL_LM": "causal-lm", "SEQ_CLS": "seq-cls"}
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
@@ -68,7 +68,7 @@ def merge_adapter(adapter: str, output: str, base: str | None = None, revision: 
                   dtype="auto" if dtype == "auto" else getattr(torch, dtype))
     if info["task"] == "seq-cls":
         kwargs["num_labels"] = 1
-    from .models import load_tokenizer
+    from ..models import load_tokenizer
 
     tok_source = adapter if any((Path(adapter) / f).is_file() for f in TOKENIZER_FILES) else base_path
     tokenizer = load_tokenizer(tok_source, revision=None if tok_source == adapter else revision,

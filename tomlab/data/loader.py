@@ -3,9 +3,10 @@
 ``--dataset`` accepts
 
 * nothing / ``default``: the offline in-context QA pairs shipped in ``data/context_qa_pairs/``
-  (written by ``scripts/make_preference_data.py``);
+  (written by ``scripts/make_preference_data.py``, see :mod:`tomlab.data.generator`);
 * a local ``.json`` / ``.jsonl`` / ``.csv`` / ``.parquet`` file;
-* a local folder laid out like a hub dataset (``train.jsonl`` + ``eval.jsonl``, or ``data/train-*.parquet`` ...);
+* a local folder holding ``train.jsonl`` (+ ``eval.jsonl``), as the generators and the on-policy step write it
+  (other files there are ignored), or laid out like a hub dataset (``data/train-*.parquet`` ...);
 * a hub id such as ``Dahoas/synthetic-instruct-gptj-pairwise`` (the original dataset; needs a reachable hub).
 
 Every source must provide a prompt, a chosen and a rejected column (names configurable). The result is always two
@@ -18,8 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ToMLabError
-from .models import REPO_ROOT
+from ..errors import ToMLabError
+from ..models import REPO_ROOT
 
 DEFAULT_DATASET = REPO_ROOT / "data" / "context_qa_pairs"
 ORIGINAL_DATASET = "Dahoas/synthetic-instruct-gptj-pairwise"
@@ -28,7 +29,7 @@ EVAL_SPLITS = ("validation", "test", "eval", "evaluation")
 COLUMNS = ("prompt", "chosen", "rejected")
 
 #: The training prompt of the original finetuning scripts. Our dataset's prompt column holds
-#: ``Context: <story> Question: <question>``, so the context-format ToM evaluation item appears verbatim in it.
+#: ``Context: <story> Question: <question>``, the same labels as the context-format ToM evaluation item.
 PROMPT_TEMPLATE = "Answer the following question in context:\n\nQuestion: {prompt}\n\nAnswer: "
 
 
@@ -62,12 +63,18 @@ def _load_raw(dataset: str | None, revision: str | None = None, trust_remote_cod
                 raise ToMLabError(f"--dataset {dataset}: unsupported file type '{path.suffix}' "
                                   f"(use one of {', '.join(sorted(FILE_BUILDERS))})")
             return datasets.load_dataset(builder, data_files={"train": str(path)})
+        if path.is_dir() and (path / "train.jsonl").is_file():  # our own layout: read exactly these two files
+            files = {"train": str(path / "train.jsonl")}
+            if (path / "eval.jsonl").is_file():
+                files["eval"] = str(path / "eval.jsonl")
+            return datasets.load_dataset("json", data_files=files)
         if path.is_dir():
             files = [p for p in path.rglob("*") if p.suffix.lower() in FILE_BUILDERS]
             if not files:
                 raise ToMLabError(f"--dataset {dataset}: the folder holds no .json/.jsonl/.csv/.parquet file")
             return datasets.load_dataset(str(path))
-        if dataset.startswith((".", "/", "~")) or dataset.count("/") > 1 or Path(dataset).suffix.lower() in FILE_BUILDERS:
+        looks_local = dataset.startswith((".", "/", "~")) or dataset.count("/") > 1
+        if looks_local or Path(dataset).suffix.lower() in FILE_BUILDERS:
             raise ToMLabError(f"--dataset {dataset}: no such file or folder")
         kwargs = {"revision": revision} if revision else {}
         if trust_remote_code:
@@ -92,7 +99,7 @@ def _standardize(ds, name: str, split: str, columns: dict[str, str]):
     ds = ds.select_columns(list(dict.fromkeys(columns.values())))
     if len(ds) == 0:
         raise ToMLabError(f"--dataset {name} ({split} split) has no rows")
-    for key, src in columns.items():
+    for src in columns.values():
         values = ds[src]
         for i, value in enumerate(values):
             if not isinstance(value, str):

@@ -1,0 +1,280 @@
+"""The whole finetuning study as one resumable chain of the stage scripts (``scripts/finetune_chain.py``).
+
+    SFT -> merge                          => <out>/models/<base>-SFT
+    [on-policy pairs from the SFT model]  => <out>/data            (read by the reward model and DPO)
+    reward model -> merge                 => <out>/models/<base>-RM
+    PPO -> merge                          => <out>/models/<base>-PPO
+    DPO -> merge                          => <out>/models/<base>-DPO
+    ToM experiment, context format, on the base, SFT, PPO and DPO models => <out>/answers/
+    training curves                       => <out>/curves/*.png
+
+PPO and DPO start from the same SFT model (the original trained two SFT models with identical settings). Every step
+is the script a researcher would run by hand, started as a subprocess. Training outputs (checkpoints, adapters,
+metrics.json, TensorBoard event files) go to <out>/train/<stage>/. A finished stage is skipped when its merged model
+is complete, so an interrupted chain resumes where it stopped; a failed step stops the chain and keeps everything
+earlier steps wrote. Wall times and each stage's measured figures go to <out>/chain.json and <out>/summary.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data.on_policy import SUMMARY as ON_POLICY_COMPLETE  # written last: the on-policy folder is complete
+from ..errors import ToMLabError
+from ..io import atomic_write_json, atomic_write_text
+from ..models import REPO_ROOT, display_name
+from .common import FINAL, METRICS_FILE
+from .curves import draw_run
+
+STATE = "chain.json"
+SUMMARY = "summary.md"
+TOM_RUNNER = REPO_ROOT / "ToM_Experiment" / "tom_eval.py"
+TOM_RUNNER_FINETUNED = REPO_ROOT / "ToM_Experiment" / "ToM_Eval_GPT4All_Finetune.py"
+ON_POLICY_SCRIPT = REPO_ROOT / "scripts" / "make_on_policy_pairs.py"
+#: ToM repetitions per scenario and prompting type: the full protocol, and the smoke chain's one.
+FULL_REPS, SMOKE_REPS = 20, 1
+#: The smoke chain's ToM answers stop at 48 new tokens (the protocol's 128 would make the base model's rambling
+#: answers most of the smoke chain's time).
+SMOKE_EVAL_ARGS = ["--tokens", "48"]
+#: The smoke chain's on-policy step answers 16 prompts twice (the script's default: 300 prompts, 4 answers each).
+SMOKE_ON_POLICY_ARGS = ["--n_prompts", "16", "--samples", "2"]
+
+
+@dataclass
+class Step:
+    name: str
+    kind: str  # train | merge | data | eval
+    cmd: list[str]
+    output: Path | None = None  # its presence (complete) means the step is done
+    cwd: Path = REPO_ROOT
+    stage: str | None = None  # train steps: the stage whose metrics.json the summary reads
+    model: Path | None = None  # ToM steps: the merged model they ask
+
+
+@dataclass
+class ChainSettings:
+    out: Path
+    preset: str
+    model: str
+    revision: str | None
+    dataset: str | None
+    reps: int
+    on_policy: bool
+    stage_args: list[str] = field(default_factory=list)
+    eval_args: list[str] = field(default_factory=list)
+    on_policy_args: list[str] = field(default_factory=list)
+    skip_eval: bool = False
+
+    def identity(self) -> dict:
+        """What the trained models depend on: a run folder holds one such chain."""
+        return {"preset": self.preset, "model": self.model, "revision": self.revision, "dataset": self.dataset,
+                "on_policy_pairs": self.on_policy, "stage_args": self.stage_args,
+                "on_policy_args": self.on_policy_args}
+
+
+def base_label(model: str) -> str:
+    """The base model's short name, which the finetuned models' folder names (and so their ToM labels) extend."""
+    name = display_name(model)
+    return Path(name).name if name else "model"
+
+
+def merged_complete(folder: Path) -> bool:
+    """A merged model folder is complete: merge_peft_adapter.py renames it into place only when it is."""
+    return (folder / "config.json").is_file() and (folder / "MERGED.json").is_file() and any(
+        folder.glob("*.safetensors"))
+
+
+def plan(c: ChainSettings) -> list[Step]:
+    """The ordered steps of the chain."""
+    py = sys.executable
+    train, models, data = c.out / "train", c.out / "models", c.out / "data"
+    label = base_label(c.model)
+    sft, rm, ppo, dpo = (models / f"{label}-{suffix}" for suffix in ("SFT", "RM", "PPO", "DPO"))
+    common = ["--preset", c.preset, *c.stage_args]
+    base_data = ["--dataset", c.dataset] if c.dataset else []
+    pair_data = ["--dataset", str(data)] if c.on_policy else base_data
+
+    def stage(stage_name, script, model_flags, dataset_flags):
+        return Step(stage_name, "train", [py, str(REPO_ROOT / script), *model_flags, "--output_dir",
+                                          str(train / stage_name), *dataset_flags, *common],
+                    output=train / stage_name / FINAL, stage=stage_name)
+
+    def merge(stage_name, base, output, revision=None):
+        cmd = [py, str(REPO_ROOT / "merge_peft_adapter.py"), "--adapter_model_name", str(train / stage_name / FINAL),
+               "--base_model_name", base, "--output_name", str(output)]
+        return Step(f"merge {stage_name}", "merge", cmd + (["--base_model_revision", revision] if revision else []),
+                    output=output)
+
+    revision = ["--revision", c.revision] if c.revision else []
+    steps = [stage("sft", "PPO/ppo_supervised_finetuning.py", ["--model_name", c.model, *revision], base_data),
+             merge("sft", c.model, sft, c.revision)]
+    if c.on_policy:
+        steps.append(Step("on-policy pairs", "data",
+                          [py, str(ON_POLICY_SCRIPT), "--model", str(sft), "--data", c.dataset or str(
+                              _default_dataset()), "--out", str(data), *c.on_policy_args], output=data))
+    steps += [stage("reward", "PPO/ppo_reward_modeling.py", ["--model_name", str(sft)], pair_data),
+              merge("reward", str(sft), rm),
+              stage("ppo", "PPO/ppo_rl_training.py", ["--model_name", str(sft), "--reward_model_name", str(rm)],
+                    base_data),
+              merge("ppo", str(sft), ppo),
+              stage("dpo", "DPO/dpo_finetuning.py", ["--model_name_or_path", str(sft)], pair_data),
+              merge("dpo", str(sft), dpo)]
+    if not c.skip_eval:
+        tom = ["--all_conditions", "--reps", str(c.reps), "--output_dir", str(c.out / "answers"), *c.eval_args]
+        steps.append(Step("ToM base", "eval", [py, str(TOM_RUNNER), "--model", c.model, *revision, "--prompt_format",
+                                               "context", *tom]))
+        for model in (sft, ppo, dpo):  # run from models/ so that the answer files' label is the folder's name
+            steps.append(Step(f"ToM {model.name.rsplit('-', 1)[1]}", "eval",
+                              [py, str(TOM_RUNNER_FINETUNED), "--model", model.name, *tom], cwd=models, model=model))
+    return steps
+
+
+def _default_dataset() -> Path:
+    from ..data import DEFAULT_DATASET
+
+    return DEFAULT_DATASET
+
+
+def _load_state(c: ChainSettings) -> dict:
+    state_file = c.out / STATE
+    if state_file.is_file():
+        state = json.loads(state_file.read_text())
+        if state.get("settings") != c.identity():
+            raise ToMLabError(f"--out {c.out} holds a chain run with other settings ({state.get('settings')}); "
+                              "use another --out or the same settings")
+        return state
+    if c.out.exists() and any(c.out.iterdir()):
+        raise ToMLabError(f"--out {c.out} exists, is not empty and holds no {STATE}: choose another folder")
+    return {"settings": c.identity(), "steps": {}}
+
+
+def _done(step: Step, state: dict, steps: list[Step], rebuilt: set[Path]) -> bool:
+    """Merged models count as done when complete; a training step when the merge after it is (or its adapter is
+    recorded as done); the on-policy pairs when their folder has the summary written last; a ToM step when the same
+    command finished before and its model was not trained anew in this run (else the runner resumes by itself)."""
+    entry = state["steps"].get(step.name, {})
+    recorded = entry.get("status") == "done"
+    if step.kind == "merge":
+        return merged_complete(step.output)
+    if step.kind == "train":
+        merge = next(s for s in steps if s.name == f"merge {step.name}")
+        return merged_complete(merge.output) or (recorded and (step.output / "adapter_config.json").is_file())
+    if step.kind == "data":
+        return (step.output / ON_POLICY_COMPLETE).is_file()
+    return recorded and entry.get("cmd") == step.cmd and step.model not in rebuilt
+
+
+def _metrics(step: Step) -> dict | None:
+    if step.stage is None:
+        return None
+    path = step.output.parent / METRICS_FILE
+    return json.loads(path.read_text()).get("metrics") if path.is_file() else None
+
+
+def _f(metrics: dict, key: str) -> str:
+    value = metrics.get(key)
+    return f"{value:.3f}" if isinstance(value, (int, float)) else "n/a"
+
+
+def short_metrics(stage: str | None, metrics: dict | None) -> str:
+    """One line per stage: what says it learned something (measured before -> after on held-out data)."""
+    if not metrics:
+        return ""
+    f = lambda key: _f(metrics, key)  # noqa: E731
+    if stage == "sft":
+        return f"held-out loss {f('eval_loss_before')} -> {f('eval_loss_after')}"
+    if stage == "reward":
+        return (f"held-out pairwise accuracy {f('eval_accuracy_before')} -> {f('eval_accuracy_after')}, "
+                f"margin {f('eval_margin_before')} -> {f('eval_margin_after')}")
+    gold = f"gold accuracy {f('heldout_gold_accuracy_before')} -> {f('heldout_gold_accuracy_after')}"
+    if stage == "ppo":
+        return (f"held-out RM score {f('heldout_mean_reward_before')} -> {f('heldout_mean_reward_after')}, {gold}; "
+                f"rollout score {f('mean_reward_first')} -> {f('mean_reward_last')}, KL {f('kl_last')}")
+    if stage == "dpo":
+        return (f"implicit-reward accuracy {f('eval_reward_accuracy_before')} -> {f('eval_reward_accuracy_after')}, "
+                f"margin {f('eval_reward_margin_before')} -> {f('eval_reward_margin_after')}; {gold}")
+    return ""
+
+
+def _run(step: Step, env: dict, rebuilt: set[Path]) -> int:
+    cmd = step.cmd
+    if step.kind == "train" and step.output.parent.exists():
+        cmd = cmd + ["--overwrite"]  # a partial run of this chain-owned stage: start it again
+    if step.kind == "eval" and step.model in rebuilt:
+        cmd = cmd + ["--overwrite"]  # answers on disk under this label come from the model before it was retrained
+    if step.kind == "merge" and step.output.exists():
+        raise ToMLabError(f"{step.output} exists but is incomplete: remove it to merge again")
+    print(f"$ {' '.join(cmd)}" + (f"   (in {step.cwd})" if step.cwd != REPO_ROOT else ""), flush=True)
+    return subprocess.call(cmd, cwd=step.cwd, env=env)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of the finished steps so far: unlike wall time, barely changed by other jobs on
+    the machine, so it says what a step costs when it has the machine alone."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _summary(c: ChainSettings, steps: list[Step], state: dict, curves: list[Path]) -> str:
+    lines = [f"# Finetuning chain ({c.preset}): {c.out}", "",
+             f"Base model {c.model}; ToM repetitions {c.reps}; on-policy pairs {'yes' if c.on_policy else 'no'}.", "",
+             "| step | wall (s) | CPU (s) | measured |", "| --- | ---: | ---: | --- |"]
+    for step in steps:
+        entry = state["steps"].get(step.name, {})
+        cpu = f"{entry['cpu_s']:.1f}" if "cpu_s" in entry else ""
+        lines.append(f"| {step.name} | {entry.get('wall_s', 0):.1f} | {cpu} | "
+                     f"{short_metrics(step.stage, entry.get('metrics'))} |")
+    lines += [f"| **total** | **{state['total_wall_s']:.1f}** | | |", ""]
+    lines += [f"![{p.stem}](curves/{p.name})" for p in curves]
+    return "\n".join(lines) + "\n"
+
+
+def run_chain(c: ChainSettings) -> dict:
+    state = _load_state(c)
+    c.out.mkdir(parents=True, exist_ok=True)
+    steps = plan(c)
+    env = dict(os.environ, PYTHONUNBUFFERED="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    start = time.time()
+    rebuilt: set[Path] = set()  # merged models written by this run
+    for i, step in enumerate(steps, 1):
+        if _done(step, state, steps, rebuilt):
+            print(f"[{i}/{len(steps)}] {step.name}: done earlier, skipped", flush=True)
+            continue
+        print(f"\n[{i}/{len(steps)}] {step.name}", flush=True)
+        t0, cpu0 = time.time(), _children_cpu_s()
+        rc = _run(step, env, rebuilt)
+        if rc == 0 and step.kind == "merge":
+            rebuilt.add(step.output)
+        wall = time.time() - t0
+        state["steps"][step.name] = {"status": "done" if rc == 0 else "failed", "exit": rc, "wall_s": round(wall, 1),
+                                     "cpu_s": round(_children_cpu_s() - cpu0, 1), "cmd": step.cmd,
+                                     "metrics": _metrics(step) if rc == 0 else None}
+        atomic_write_json(c.out / STATE, state)
+        print(f"[{i}/{len(steps)}] {step.name}: {'done' if rc == 0 else f'failed (exit {rc})'} in {wall:.0f} s",
+              flush=True)
+        if rc != 0:
+            kept = [s.name for s in steps if state["steps"].get(s.name, {}).get("status") == "done"]
+            raise SystemExit(f"\nchain stopped: step '{step.name}' failed (exit {rc}) after {wall:.0f} s.\n"
+                             f"kept in {c.out}: {', '.join(kept) or 'nothing yet'}.\n"
+                             f"fix the cause and run the same command again to continue from '{step.name}'.")
+    curves = draw_run(c.out / "train", c.out / "curves")
+    state["total_wall_s"] = round(sum(s.get("wall_s", 0) for s in state["steps"].values()), 1)
+    atomic_write_json(c.out / STATE, state)
+    atomic_write_text(c.out / SUMMARY, _summary(c, steps, state, curves))
+    print(f"\n=== finetuning chain finished ({c.preset}) in {time.time() - start:.0f} s this run ===")
+    for step in steps:
+        entry = state["steps"].get(step.name, {})
+        print(f"  {step.name:<18} {entry.get('wall_s', 0):>8.1f} s   {short_metrics(step.stage, entry.get('metrics'))}")
+    print(f"  {'total':<18} {state['total_wall_s']:>8.1f} s")
+    print(f"models: {c.out / 'models'}; curves: {c.out / 'curves'}; summary: {c.out / SUMMARY}")
+    if not c.skip_eval:
+        print(f"ToM answers: {c.out / 'answers'}")
+    return state

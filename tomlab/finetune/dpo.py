@@ -1,0 +1,72 @@
+"""DPO (TRL ``DPOTrainer``, LoRA) of the merged SFT model; reference = the same model with the adapter switched off.
+
+Measures, before and after training: the held-out implicit-reward accuracy and margin (both 0 before, when policy
+= reference) and DPO loss, and a fixed set of held-out prompts answered greedily (gold accuracy).
+"""
+
+from __future__ import annotations
+
+from ..data import tokenize_prompt, tokenize_response
+from . import common, heldout
+from .common import change
+
+
+def pretokenized_dpo_trainer_class():
+    """DPOTrainer fed with ids tokenized by :mod:`tomlab.data` (prompt and answer apart, see
+    :func:`tomlab.data.tokenize_response`); TRL 1.12 would re-tokenize prompt + answer jointly."""
+    from trl import DPOTrainer
+
+    class PretokenizedDPOTrainer(DPOTrainer):
+        def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+            if "prompt_ids" not in dataset.column_names:
+                return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+            if args.max_length is not None:
+                dataset = dataset.filter(lambda row: len(row["prompt_ids"]) < args.max_length,
+                                         desc=f"Dropping fully truncated {dataset_name} pairs")
+            return dataset
+
+    return PretokenizedDPOTrainer
+
+
+def _implicit_reward(result: dict) -> dict:
+    return {"accuracy": result.get("eval_rewards/accuracies"), "margin": result.get("eval_rewards/margins"),
+            "chosen": result.get("eval_rewards/chosen"), "rejected": result.get("eval_rewards/rejected"),
+            "loss": result.get("eval_loss")}
+
+
+def run_dpo(s, callbacks: list) -> dict:
+    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
+    rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
+
+    def tokenize(row):
+        return {"prompt_ids": tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.script.max_prompt_length),
+                "chosen_ids": tokenize_response(tokenizer, row["chosen"]),
+                "rejected_ids": tokenize_response(tokenizer, row["rejected"])}
+
+    train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
+    pairs = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
+    model = common.load_model_for(model_path, s, revision=s.model.model_revision)
+    recorder = common.LogRecorder()
+    trainer = pretokenized_dpo_trainer_class()(model=model, ref_model=None, args=s.train, train_dataset=train,
+                                               eval_dataset=pairs, processing_class=tokenizer,
+                                               peft_config=common.lora_config(s, "CAUSAL_LM"),
+                                               callbacks=[recorder, *callbacks])
+    common.events_to_output_dir(trainer)
+    common.log("evaluating before training ...")
+    before = _implicit_reward(trainer.evaluate())
+    before_answers = heldout.measure(trainer.model, tokenizer, rows, s, adapter_off=True)
+    trainer.train(resume_from_checkpoint=common.resume_arg(s))
+    after = _implicit_reward(trainer.evaluate())
+    after_answers = heldout.measure(trainer.model, tokenizer, rows, s)
+    heldout.save_answers(s.train.output_dir, rows, before_answers, after_answers)
+    metrics = {**{f"eval_reward_{k}_before": v for k, v in before.items()},
+               **{f"eval_reward_{k}_after": v for k, v in after.items()}, "eval_pairs": len(pairs),
+               "train_steps": trainer.state.global_step, **heldout.summary(before_answers, after_answers)}
+    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
+    common.print_summary(s, [f"held-out implicit-reward accuracy ({len(pairs)} pairs): "
+                             f"{change(metrics, 'eval_reward_accuracy')}; margin chosen - rejected "
+                             f"{change(metrics, 'eval_reward_margin')}; DPO loss {change(metrics, 'eval_reward_loss')}",
+                             f"held-out prompts ({len(rows)}, greedy): gold accuracy "
+                             f"{change(metrics, 'heldout_gold_accuracy')}, answers ending with EOS "
+                             f"{change(metrics, 'heldout_ended_with_eos')}"], final, model_path)
+    return metrics

@@ -1,0 +1,38 @@
+"""Supervised finetuning (TRL ``SFTTrainer``, LoRA) on prompt + chosen answer; measures the held-out loss before
+and after training."""
+
+from __future__ import annotations
+
+from ..data import tokenize_prompt, tokenize_response
+from . import common
+from .common import fmt
+
+
+def run_sft(s, callbacks: list) -> dict:
+    from trl import SFTTrainer
+
+    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
+
+    def tokenize(row):
+        prompt_ids = tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.script.max_prompt_length)
+        answer_ids = tokenize_response(tokenizer, row["chosen"])
+        # SFTConfig.completion_only_loss decides whether the prompt tokens count in the loss
+        return {"input_ids": prompt_ids + answer_ids, "completion_mask": [0] * len(prompt_ids) + [1] * len(answer_ids)}
+
+    train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
+    evals = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
+    model = common.load_model_for(model_path, s, revision=s.model.model_revision)
+    recorder = common.LogRecorder()
+    trainer = SFTTrainer(model=model, args=s.train, train_dataset=train, eval_dataset=evals,
+                         processing_class=tokenizer, peft_config=common.lora_config(s, "CAUSAL_LM"),
+                         callbacks=[recorder, *callbacks])
+    common.events_to_output_dir(trainer)
+    common.log("evaluating before training ...")
+    before = trainer.evaluate().get("eval_loss")
+    trainer.train(resume_from_checkpoint=common.resume_arg(s))
+    after = trainer.evaluate().get("eval_loss")
+    metrics = {"eval_loss_before": before, "eval_loss_after": after, "train_steps": trainer.state.global_step}
+    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
+    line = f"held-out loss on the chosen answers ({len(evals)} pairs): {fmt(before)} -> {fmt(after)}"
+    common.print_summary(s, [line], final, model_path)
+    return metrics
