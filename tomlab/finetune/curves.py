@@ -59,7 +59,7 @@ def draw_stage(stage_dir: str | Path, stage: str, png: str | Path, title: str | 
             steps, values = zip(*series[tag])
             ax.plot(steps, values, marker="o" if len(steps) < 12 else None, markersize=3, label=tag)
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel("step (PPO: update)")
+        ax.set_xlabel("PPO update" if stage == "ppo" else "optimizer step")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(title or f"{stage} ({stage_dir})", fontsize=10)
