@@ -41,3 +41,14 @@ def test_embedded_model_converted(embedded_model_dir):
     assert (embedded_model_dir / "config.json").is_file()
     assert list(embedded_model_dir.glob("*.safetensors"))
     assert resolve_model(None) == str(embedded_model_dir)
+
+
+def test_auto_dtype_of_an_8bit_model_is_fp16():
+    """LLM.int8 computes in fp16: with bf16 activations bitsandbytes casts (and warns) on every matmul, as seen on an
+    H200 (scripts/gpu_check.sh: 107,520 warnings in one 64-answer run)."""
+    import torch
+
+    from tomlab.models import pick_dtype
+
+    assert pick_dtype("auto", "cuda", load_in_8bit=True) == torch.float16
+    assert pick_dtype("bfloat16", "cuda", load_in_8bit=True) == torch.bfloat16  # an explicit --dtype wins

@@ -146,14 +146,17 @@ def cpu_has_fast_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def pick_dtype(dtype: str, device: str):
-    """``auto``: bf16 on CUDA that supports it (else fp16), bf16 on CPUs with native bf16 matmul, else fp32."""
+def pick_dtype(dtype: str, device: str, load_in_8bit: bool = False):
+    """``auto``: bf16 on CUDA that supports it (else fp16), bf16 on CPUs with native bf16 matmul, else fp32; fp16 for
+    an 8-bit model, whose LLM.int8 matmuls compute in fp16 (bf16 inputs are cast, with a warning, on every call)."""
     import torch
 
     if dtype not in DTYPES:
         raise ToMLabError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}")
     if dtype != "auto":
         return getattr(torch, dtype)
+    if load_in_8bit:
+        return torch.float16
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
@@ -200,7 +203,7 @@ def load_model(path: str, *, task: str = "causal-lm", revision: str | None = Non
     import transformers
 
     device = pick_device(device)
-    torch_dtype = pick_dtype(dtype, device)
+    torch_dtype = pick_dtype(dtype, device, load_in_8bit)
     quant = quantization_config(load_in_8bit, load_in_4bit, compute_dtype=torch_dtype)
     kwargs = dict(revision=revision, dtype=torch_dtype, trust_remote_code=trust_remote_code, use_safetensors=True)
     if quant is not None:

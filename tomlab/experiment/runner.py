@@ -89,7 +89,8 @@ def prepare(cfg) -> tuple[str, str, str, object]:
     """Resolve the model: (path to load, device, resolved dtype name, tokenizer)."""
     path = resolve_model(cfg.model)
     device = pick_device(cfg.device) if not cfg.device_map else "auto"
-    dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None))).replace("torch.", "")
+    dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None),
+                           cfg.load_in_8bit)).replace("torch.", "")
     tokenizer = load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
     return path, device, dtype, tokenizer
 

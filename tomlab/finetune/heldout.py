@@ -98,18 +98,34 @@ def reward_scores(reward_model, tokenizer, rows, answer_ids, max_prompt_length: 
     return scores
 
 
+def quantized_autocast(model, train_args):
+    """Autocast to the stage's mixed-precision dtype for a k-bit model, as its trainer runs it.
+
+    A 4/8-bit model keeps ``lm_head`` and the norms in float32 while its quantized layers return the compute dtype, so
+    a forward pass outside the trainer's autocast fails ("expected scalar type Float but found BFloat16", seen with
+    4-bit PPO on CUDA). Models that are not quantized are left alone.
+    """
+    import torch
+
+    if not (getattr(model, "is_quantized", False) or getattr(model, "hf_quantizer", None) is not None):
+        return nullcontext()
+    dtype = torch.float16 if train_args.fp16 else torch.bfloat16
+    return torch.autocast(next(model.parameters()).device.type, dtype=dtype)
+
+
 def measure(model, tokenizer, rows, s, reward_model=None, adapter_off: bool = False) -> dict:
     """Answer ``rows`` greedily with ``model`` (its LoRA adapter switched off with ``adapter_off``: the model before
     training) and summarize: mean reward-model score, gold accuracy, share of answers that ended, mean length."""
     bs = s.train.per_device_eval_batch_size
-    with model.disable_adapter() if adapter_off else nullcontext():
+    with model.disable_adapter() if adapter_off else nullcontext(), quantized_autocast(model, s.train):
         texts, ids, ended = greedy_answers(model, tokenizer, rows, s.script.max_prompt_length,
                                            s.script.heldout_max_new_tokens, bs)
     result = {"prompts": len(texts), "ended_with_eos": sum(ended) / len(ended),
               "mean_answer_tokens": sum(len(a) for a in ids) / len(ids), "mean_reward": None, "gold_accuracy": None,
               "gold_judged": None, "answers": texts}
     if reward_model is not None:
-        scores = reward_scores(reward_model, tokenizer, rows, ids, s.script.max_prompt_length, bs)
+        with quantized_autocast(reward_model, s.train):
+            scores = reward_scores(reward_model, tokenizer, rows, ids, s.script.max_prompt_length, bs)
         result["mean_reward"] = sum(scores) / len(scores)
     meta = gold_metadata(s.data.dataset, rows)
     if meta is not None:
