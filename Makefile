@@ -25,9 +25,11 @@ experiment: setup
 	$(VPY) ToM_Experiment/tom_eval.py --all_conditions $(ARGS)
 
 test: setup
+	$(VPY) -m ruff check .
 	$(VPY) -m pytest -q
 
 test-fast: setup
+	$(VPY) -m ruff check .
 	$(VPY) -m pytest -q -m "not integration"
 
 finetune: setup

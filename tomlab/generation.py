@@ -15,8 +15,8 @@ prompt and the model: not on batch size, on which rows share its batch, or on a 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterable, Sequence
 
 import torch
 

@@ -46,7 +46,7 @@ def supported(model) -> bool:
 class SharedPrefixLayer:
     """Per layer: one prompt cache per prompt [P, H, Lp, D], and a preallocated per-row suffix [B, H, cap, D]."""
 
-    def __new__(cls, state: "SharedPrefixState", capacity: int):
+    def __new__(cls, state: SharedPrefixState, capacity: int):
         from transformers.cache_utils import DynamicLayer
 
         class Layer(DynamicLayer):
