@@ -15,7 +15,7 @@ prompt and the model: not on batch size, on which rows share its batch, or on a 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -197,16 +197,12 @@ class Engine:
         if batch:
             yield batch
 
-    def generate(self, groups: Sequence[PromptGroup], params: SamplingParams,
-                 on_complete: Callable[[Completion], None] | None = None,
-                 progress=None) -> Iterable[Completion]:
+    def generate(self, groups: Sequence[PromptGroup], params: SamplingParams, progress=None) -> Iterable[Completion]:
         """Yield a :class:`Completion` for every request, as each one finishes."""
         # Longest prompts first: their batches are the most expensive, and similar lengths pad less.
         groups = sorted((g for g in groups if g.requests), key=lambda g: -len(g.prompt))
         for batch in self._batches(groups):
             for done in self._run_batch(batch, params):
-                if on_complete is not None:
-                    on_complete(done)
                 if progress is not None:
                     progress.update(1)
                 yield done
