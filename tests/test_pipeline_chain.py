@@ -88,6 +88,20 @@ def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
     assert "| sft |" in summary and "| ToM DPO |" in summary and "**total**" in summary
 
 
+def test_tom_answers_land_in_the_run_folder_for_a_relative_out(tmp_path, monkeypatch):
+    """The finetuned models' ToM steps run from <out>/models: a relative --out still answers into <out>/answers."""
+    from tomlab.finetune.chain import ChainSettings, plan
+
+    monkeypatch.chdir(tmp_path)
+    c = ChainSettings(out=Path("rel/ft"), preset="smoke", model="embedded", revision=None, dataset=None, reps=1,
+                      on_policy=False)
+    evals = [s for s in plan(c) if s.kind == "eval"]
+    assert len(evals) == 4
+    for step in evals:
+        target = Path(step.cmd[step.cmd.index("--output_dir") + 1])
+        assert target == tmp_path / "rel" / "ft" / "answers"
+
+
 def test_on_policy_pairs_feed_the_reward_model_and_dpo(tmp_path, monkeypatch):
     import tomlab.finetune.chain as chain
 

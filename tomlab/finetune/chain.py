@@ -127,7 +127,9 @@ def plan(c: ChainSettings) -> list[Step]:
               stage("dpo", "DPO/dpo_finetuning.py", ["--model_name_or_path", str(sft)], pair_data),
               merge("dpo", str(sft), dpo)]
     if not c.skip_eval:
-        tom = ["--all_conditions", "--reps", str(c.reps), "--output_dir", str(c.out / "answers"), *c.eval_args]
+        # absolute: the finetuned models' ToM steps run from models/ (a relative --out once put them under it)
+        answers = (c.out / "answers").resolve()
+        tom = ["--all_conditions", "--reps", str(c.reps), "--output_dir", str(answers), *c.eval_args]
         steps.append(Step("ToM base", "eval", [py, str(TOM_RUNNER), "--model", c.model, *revision, "--prompt_format",
                                                "context", *tom]))
         for model in (sft, ppo, dpo):  # run from models/ so that the answer files' label is the folder's name
