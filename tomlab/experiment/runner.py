@@ -143,7 +143,7 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
             prompts = {sid: apply_chat_template(tokenizer, p) for sid, p in prompts.items()}
         identity = {"model": model_name, "revision": cfg.revision, "dtype": dtype, "seed": cfg.seed,
                     "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
-                    "quant": "8bit" if cfg.load_in_8bit else "4bit" if cfg.load_in_4bit else None}
+                    "quant": quantization(cfg)}
         if cfg.model_label is not None:  # only a label given by hand: the keys of unlabelled runs stay as they were
             identity["model_label"] = cfg.model_label
         key = run_key(identity)
