@@ -158,15 +158,18 @@ def promptings_of(cells: Sequence[Cell]) -> list:
     return sorted({c.prompting for c in cells}, key=_prompting_order)
 
 
-def _cell(cells, model, prompting) -> Cell | None:
+def cell_for(cells, model, prompting) -> Cell | None:
+    """The cell of one model x prompting type, or None."""
     return next((c for c in cells if c.model == model and c.prompting == prompting), None)
 
 
-def _f(x, nd=2) -> str:
+def fmt(x, nd=2) -> str:
+    """A number with ``nd`` decimals; "n/a" for None or NaN."""
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
 
 
-def _p(p) -> str:
+def fmt_p(p) -> str:
+    """A p-value with 3 decimals, "<0.001" below that; "n/a" for None or NaN."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "n/a"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
@@ -192,7 +195,7 @@ def accuracy_table_markdown(results, ci: bool = True, published: bool = False) -
         row = [m.replace("_", " ")]
         pub = published_for(m) if published else None
         for p in proms:
-            c = _cell(cells, m, p)
+            c = cell_for(cells, m, p)
             if c is None:
                 row.append("")
             else:
@@ -250,12 +253,12 @@ def prompting_tests(cells: Sequence[Cell]) -> list[dict]:
     """Paired t-test over per-scenario counts, Base vs each other prompting type, per model (Holm within model)."""
     rows = []
     for m in models_of(cells):
-        base = _cell(cells, m, "Base")
+        base = cell_for(cells, m, "Base")
         if base is None:
             continue
         group = []
         for p in PROMPTINGS[1:]:
-            other = _cell(cells, m, p)
+            other = cell_for(cells, m, p)
             if other is None:
                 continue
             sids = sorted(set(base.scenario_ids()) & set(other.scenario_ids()))
@@ -299,9 +302,9 @@ def tests_markdown(rows: list[dict]) -> str:
              "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in rows:
         t = r["test"]
-        lines.append(f"| {r['model'].replace('_', ' ')} | {r['comparison']} | {_f(t.mean_a)} | {_f(t.mean_b)} | "
-                     f"{_f(t.diff, 2)} | {_f(t.t)} | {int(t.df)} | {_p(t.p)}{significance_stars(t.p)} | "
-                     f"{_p(r['p_holm'])} | {_f(t.effect)} |")
+        lines.append(f"| {r['model'].replace('_', ' ')} | {r['comparison']} | {fmt(t.mean_a)} | {fmt(t.mean_b)} | "
+                     f"{fmt(t.diff, 2)} | {fmt(t.t)} | {int(t.df)} | {fmt_p(t.p)}{significance_stars(t.p)} | "
+                     f"{fmt_p(r['p_holm'])} | {fmt(t.effect)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -311,9 +314,9 @@ def bias_markdown(rows: list[dict]) -> str:
              "|:--|:--|--:|--:|--:|--:|--:|--:|:--|"]
     for r in rows:
         t = r["test"]
-        lines.append(f"| {r['model'].replace('_', ' ')} | {r['prompting']} | {_f(r['acc_yes'])} | {_f(r['acc_no'])} | "
-                     f"{_f(r['yes_rate'])} | {_f(t.t)} | {_p(t.p)}{significance_stars(t.p)} | {_f(t.effect)} | "
-                     f"{r['bias']} |")
+        lines.append(f"| {r['model'].replace('_', ' ')} | {r['prompting']} | {fmt(r['acc_yes'])} | "
+                     f"{fmt(r['acc_no'])} | {fmt(r['yes_rate'])} | {fmt(t.t)} | "
+                     f"{fmt_p(t.p)}{significance_stars(t.p)} | {fmt(t.effect)} | {r['bias']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -399,7 +402,7 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
     for j, p in enumerate(proms):
         xs, ys, lo, hi = [], [], [], []
         for i, m in enumerate(models):
-            c = _cell(cells, m, p)
+            c = cell_for(cells, m, p)
             if c is None or not c.n:
                 continue
             a, (low, high) = c.accuracy, c.ci
