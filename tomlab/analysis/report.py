@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ BEHAVIOUR_COLOURS = {
     "task deviation / rambling": "#8d6e63",
 }
 PROMPTING_COLOURS = {"Base": "#546e7a", "SbS": "#ef6c00", "CoT": "#1e88e5", "SbS+CoT": "#43a047"}
+#: Characters per line of a model name under its bars (longer names wrap instead of overlapping).
+TICK_LABEL_WIDTH = 22
 
 
 def model_key(name: str) -> str:
@@ -418,7 +421,7 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
         ax.bar(xs, ys, width * 0.92, color=PROMPTING_COLOURS.get(p, None), label=p, zorder=2)
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt="none", ecolor="#212121", elinewidth=1, capsize=3, zorder=3)
     ax.set_xticks(range(len(models)))
-    ax.set_xticklabels([m.replace("_", " ") for m in models])
+    ax.set_xticklabels([textwrap.fill(m.replace("_", " "), TICK_LABEL_WIDTH) for m in models])
     chance = chance_level(cells)
     if chance["yes"] == chance["no"]:
         ax.axhline(chance["yes"], color="#757575", lw=1, ls="--", zorder=1)
@@ -428,7 +431,7 @@ def figure_accuracy(cells: Sequence[Cell], path: Path) -> None:
     ax.set_ylabel("accuracy (correct / answers)")
     ax.set_title("Accuracy per model and prompting type (95% Wilson intervals)")
     ax.grid(axis="y", color="#e0e0e0", zorder=0)
-    ax.legend(ncol=min(5, len(proms) + 1), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.legend(ncol=min(5, len(proms) + 1), loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
     save_png(fig, path)
 
 
