@@ -66,7 +66,7 @@ def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
                              "merge_peft_adapter.py", "ppo_rl_training.py", "merge_peft_adapter.py",
                              "dpo_finetuning.py", "merge_peft_adapter.py", "tom_eval.py",
                              "ToM_Eval_GPT4All_Finetune.py", "ToM_Eval_GPT4All_Finetune.py",
-                             "ToM_Eval_GPT4All_Finetune.py"]
+                             "ToM_Eval_GPT4All_Finetune.py", "make_finetune_report.py"]
     joined = [" ".join(cmd) for cmd, _, _ in calls]
     sft = out / "models" / "SmolLM2-135M-Instruct-SFT"
     assert f"--model_name {sft} " in joined[2] and "--dataset" not in joined[2]
@@ -76,12 +76,14 @@ def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
     assert f"--base_model_name {sft} --output_name {out}/models/SmolLM2-135M-Instruct-PPO" in joined[5]
     assert all("--preset smoke" in j for j in joined[:8:2])
     assert "--model embedded --prompt_format context --all_conditions --reps 1" in joined[8]
-    for (cmd, cwd, env), label in zip(calls[9:], ("SFT", "PPO", "DPO")):
+    assert joined[12].endswith(f"--answers {out}/answers --run {out} --out {out}/report"), "the study's report last"
+    for (cmd, cwd, env), label in zip(calls[9:12], ("SFT", "PPO", "DPO")):
         assert cwd == out / "models" and cmd[cmd.index("--model") + 1] == f"SmolLM2-135M-Instruct-{label}"
         assert cmd[cmd.index("--output_dir") + 1] == str(out / "answers")
         assert str(ROOT) in env["PYTHONPATH"].split(os.pathsep), "the stage scripts import this checkout's tomlab"
     state = json.loads((out / "chain.json").read_text())
     assert all(s["status"] == "done" and "wall_s" in s for s in state["steps"].values()) and len(state["steps"]) == 12
+    assert state["machine"]["cpu_count"] == os.cpu_count()
     printed = capsys.readouterr().out
     assert "held-out loss 2.000 -> 1.000" in printed and "total" in printed
     summary = (out / "summary.md").read_text()

@@ -220,8 +220,10 @@ def chain_time_markdown(chain: dict) -> str:
     wall = chain.get("total_wall_s") or sum(s.get("wall_s") or 0 for s in steps.values())
     cpu = sum(s.get("cpu_s") or 0 for s in steps.values())
     lines.append(f"| **total** | | **{wall:.1f}** | **{cpu:.1f}** |")
-    return "\n".join(lines) + (f"\n\nWall and CPU seconds as `chain.json` recorded them, measured on the machine that "
-                               f"ran the chain (this machine: {os.cpu_count()} CPU cores by `os.cpu_count()`).\n")
+    cores = (chain.get("machine") or {}).get("cpu_count")
+    where = (f"a machine with {cores} CPU cores (`os.cpu_count()`, recorded by the chain)" if cores else
+             f"the machine that ran the chain (not recorded; this machine has {os.cpu_count()} CPU cores)")
+    return "\n".join(lines) + f"\n\nWall and CPU seconds as `chain.json` recorded them, measured on {where}.\n"
 
 
 # ------------------------------------------------------------------------------------ preference data

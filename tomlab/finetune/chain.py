@@ -7,6 +7,7 @@
     DPO -> merge                          => <out>/models/<base>-DPO
     ToM experiment, context format, on the base, SFT, PPO and DPO models => <out>/answers/
     training curves                       => <out>/curves/*.png
+    the study's report (ToM tests, stage measurements, data, time) => <out>/report/REPORT.md
 
 PPO and DPO start from the same SFT model (the original trained two SFT models with identical settings). Every step
 is the script a researcher would run by hand, started as a subprocess. Training outputs (checkpoints, adapters,
@@ -38,6 +39,7 @@ SUMMARY = "summary.md"
 TOM_RUNNER = REPO_ROOT / "ToM_Experiment" / "tom_eval.py"
 TOM_RUNNER_FINETUNED = REPO_ROOT / "ToM_Experiment" / "ToM_Eval_GPT4All_Finetune.py"
 ON_POLICY_SCRIPT = REPO_ROOT / "scripts" / "make_on_policy_pairs.py"
+REPORT_SCRIPT = REPO_ROOT / "ToM_Experiment" / "make_finetune_report.py"
 #: ToM repetitions per scenario and prompting type: the full protocol, and the smoke chain's one.
 FULL_REPS, SMOKE_REPS = 20, 1
 #: The smoke chain's ToM answers stop at 48 new tokens (the protocol's 128 would make the base model's rambling
@@ -269,8 +271,12 @@ def run_chain(c: ChainSettings) -> dict:
                              f"fix the cause and run the same command again to continue from '{step.name}'.")
     curves = draw_run(c.out / "train", c.out / "curves")
     state["total_wall_s"] = round(sum(s.get("wall_s", 0) for s in state["steps"].values()), 1)
+    state["machine"] = {"cpu_count": os.cpu_count()}
     atomic_write_json(c.out / STATE, state)
     atomic_write_text(c.out / SUMMARY, _summary(c, steps, state, curves))
+    report_rc = None if c.skip_eval else subprocess.call(
+        [sys.executable, str(REPORT_SCRIPT), "--answers", str(c.out / "answers"), "--run", str(c.out), "--out",
+         str(c.out / "report")], env=env)
     print(f"\n=== finetuning chain finished ({c.preset}) in {time.time() - start:.0f} s this run ===")
     for step in steps:
         entry = state["steps"].get(step.name, {})
@@ -278,5 +284,7 @@ def run_chain(c: ChainSettings) -> dict:
     print(f"  {'total':<18} {state['total_wall_s']:>8.1f} s")
     print(f"models: {c.out / 'models'}; curves: {c.out / 'curves'}; summary: {c.out / SUMMARY}")
     if not c.skip_eval:
-        print(f"ToM answers: {c.out / 'answers'}")
+        print(f"ToM answers: {c.out / 'answers'}; report: "
+              + (f"{c.out / 'report' / 'REPORT.md'}" if report_rc == 0 else f"failed (exit {report_rc}), rerun "
+                 f"{REPORT_SCRIPT.relative_to(REPO_ROOT)} by hand"))
     return state
