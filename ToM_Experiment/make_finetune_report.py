@@ -2,8 +2,8 @@
 """Write the finetuning study's report: ToM accuracy of base / SFT / PPO / DPO with Holm-corrected paired tests,
 each training stage's held-out measurements and curves, the preference data's separability and the chain's time.
 
-  python ToM_Experiment/make_finetune_report.py --answers results/finetune/run1/answers \\
-      --run results/finetune/run1 --out report/finetune
+  python ToM_Experiment/make_finetune_report.py --answers runs/finetune/answers --run runs/finetune \\
+      --out report/finetune
 
 Roles come from the model names: a name ending in -SFT, -PPO or -DPO is that stage's model, the other one the base.
 """
@@ -23,7 +23,8 @@ from tomlab.grading.labels import DEFAULT_LABEL_STORE
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--answers", type=Path, required=True, help="folder with the ToM answer files of the four models")
+    ap.add_argument("--answers", type=Path, nargs="+", required=True,
+                    help="the ToM answer files of the four models, or folders holding them")
     ap.add_argument("--run", type=Path, required=True, help="the chain's run folder (with chain.json)")
     ap.add_argument("--data", type=Path,
                     help="preference data folder (train.jsonl, eval.jsonl); default: the run's data/ if it exists, "
@@ -37,7 +38,7 @@ def parse_args(argv=None):
 @cli_main
 def main(argv=None):
     args = parse_args(argv)
-    graded = grade_files([args.answers], labels_path=args.labels)
+    graded = grade_files(args.answers, labels_path=args.labels)
     command = ("python ToM_Experiment/make_finetune_report.py "
                + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)))
     path = write_finetune_report(graded, args.run, args.out, data_dir=args.data, command=command)

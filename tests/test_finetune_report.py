@@ -59,7 +59,7 @@ def run(tmp_path_factory) -> Path:
     """A chain folder of both layouts: metrics/sft.json, train/reward/metrics.json, PPO only in chain.json, no DPO."""
     d = tmp_path_factory.mktemp("run")
     ppo = {"updates": 3, "heldout_prompts": 8, "heldout_mean_reward_before": 0.4, "heldout_mean_reward_after": 0.6,
-           "heldout_gold_accuracy_before": 0.5, "heldout_gold_accuracy_after": 0.5}
+           "heldout_gold_accuracy_before": 0.5, "heldout_gold_accuracy_after": 0.625}
     chain = {"steps": {"sft": {"status": "done", "wall_s": 10.0, "cpu_s": 15.5},
                        "merge sft": {"status": "done", "wall_s": 1.0, "cpu_s": 1.0},
                        "ppo": {"status": "done", "wall_s": 5.0, "cpu_s": 9.0, "metrics": ppo},
@@ -127,6 +127,7 @@ def test_report(answers, run, tmp_path):
     for needle in ("- **PPO vs SFT**: Base: no detectable effect", "Chance level 0.50",
                    "- **SFT** (4 train steps): held-out loss 2.000 -> 1.500: changed by -0.500",
                    "on 40 pairs, above chance (0.50)", "held-out RM score 0.400 -> 0.600: changed by +0.200",
+                   "gold accuracy 0.500 -> 0.625: changed by +0.125 (+1 of 8)",
                    "- **DPO**: implicit-reward accuracy not measured; held-out gold accuracy not measured.",
                    "![SFT training curves](curves/sft.png)",
                    "| on_policy | 2 | 0 |", "| minimal | 6 | 3 |", "Goal: bow+length at most 0.65",

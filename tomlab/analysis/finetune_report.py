@@ -180,7 +180,10 @@ def measure_verdict(m: Measure, metrics: dict) -> str:
                 f"{side or 'not distinguishable from chance'} ({PAIRWISE_CHANCE:.2f})")
     if before is None:
         return "no before value"
-    return "unchanged" if after == before else f"changed by {after - before:+.3f}"
+    if after == before:
+        return "unchanged"
+    count = f" ({round((after - before) * n):+d} of {n})" if n and m.key.endswith("accuracy") else ""
+    return f"changed by {after - before:+.3f}{count}"
 
 
 def _steps(metrics: dict) -> str:
