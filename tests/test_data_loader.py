@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tomlab.data import PROMPT_TEMPLATE, format_prompt, load_preference_dataset, tokenize_prompt, tokenize_response
+from tomlab.data.loader import DEFAULT_DATASET
 from tomlab.errors import ToMLabError
 
 ROWS = [{"question": f"Context: Story number {i}. Question: Is it {i}?", "good": f"Yes. It is {i}.",
@@ -151,3 +152,24 @@ def test_answer_is_tokenized_apart_from_the_prompt(tiny_model_dir):
     answer_ids = tokenize_response(tok, "Yes.")
     assert answer_ids[-1] == tok.eos_token_id and tok.decode(answer_ids[:-1]) == "Yes."
     assert tokenize_prompt(tok, "x " * 400, max_prompt_length=20)[-3:] == prompt_ids[-3:]
+
+
+def test_question_kinds_keep_those_pairs_in_train_and_eval():
+    """--question_kinds: only the pairs of the named kinds, in both splits; the default data's kinds by name."""
+    import collections
+
+    rows = [json.loads(line) for line in open(DEFAULT_DATASET / "train.jsonl")]
+    kinds = ["first_scorer", "count_start"]
+    train, evals = load_preference_dataset(question_kinds=kinds)
+    assert len(train) == sum(r["kind"] in kinds for r in rows) > 0
+    assert {r["prompt"] for r in train} <= {r["prompt"] for r in rows if r["kind"] in kinds}
+    eval_kinds = collections.Counter(json.loads(line)["kind"] for line in open(DEFAULT_DATASET / "eval.jsonl"))
+    assert len(evals) == sum(eval_kinds[k] for k in kinds) > 0
+
+
+def test_question_kinds_bad_input_names_the_culprit(tmp_path):
+    with pytest.raises(ToMLabError, match="--question_kinds no_such_kind: no such kind in the train split"):
+        load_preference_dataset(question_kinds=["first_scorer", "no_such_kind"])
+    _write(tmp_path / "pairs.jsonl", ROWS, "jsonl")
+    with pytest.raises(ToMLabError, match="needs a 'kind' column"):
+        load_preference_dataset(str(tmp_path / "pairs.jsonl"), question_kinds=["x"], **COLS)

@@ -239,6 +239,18 @@ def test_recipe_then_command_line(tiny_model_dir, tmp_path):
     assert s.train.report_to == ["tensorboard"] and s.train.gradient_checkpointing is False
 
 
+def test_question_kinds_from_recipe_or_command_line(tiny_model_dir, tmp_path):
+    recipe = tmp_path / "kinds.yaml"
+    recipe.write_text("question_kinds: [first_scorer, why]\n")
+    from tomlab.finetune.args import parse_stage_args
+
+    s = parse_stage_args("reward", "t", "runs/x", ["--config", str(recipe), "--model_name", str(tiny_model_dir)])
+    assert s.data.question_kinds == ["first_scorer", "why"]
+    s = _settings("reward", tiny_model_dir, "--question_kinds", "count_start", "first_place")
+    assert s.data.question_kinds == ["count_start", "first_place"]
+    assert _settings("reward", tiny_model_dir).data.question_kinds is None
+
+
 def test_presets_keep_the_original_recipe():
     import yaml
 

@@ -122,12 +122,25 @@ def _standardize(ds, name: str, split: str, columns: dict[str, str]):
     return ds
 
 
+def keep_kinds(ds, kinds, name: str, split: str):
+    """The rows whose ``kind`` column (what the question asks, see :mod:`tomlab.data.stories`) is one of ``kinds``."""
+    if "kind" not in ds.column_names:
+        raise ToMLabError(f"--dataset {name} ({split} split): --question_kinds needs a 'kind' column, and it has none")
+    unknown = sorted(set(kinds) - set(ds["kind"]))
+    if unknown:
+        raise ToMLabError(f"--question_kinds {','.join(unknown)}: no such kind in the {split} split of {name} "
+                          f"(it has: {', '.join(sorted(set(ds['kind'])))})")
+    wanted = set(kinds)
+    return ds.filter(lambda row: row["kind"] in wanted, desc=f"Keeping {split} pairs of --question_kinds")
+
+
 def load_preference_dataset(dataset: str | None = None, *, prompt_column: str = "prompt",
                             chosen_column: str = "chosen", rejected_column: str = "rejected", split: str = "train",
                             eval_split: str | None = None, eval_size: int = 200, max_train_samples: int | None = None,
                             max_eval_samples: int | None = None, revision: str | None = None,
-                            trust_remote_code: bool = False):
-    """Load ``(train, eval)`` preference datasets with columns ``prompt``, ``chosen``, ``rejected``."""
+                            trust_remote_code: bool = False, question_kinds: list[str] | None = None):
+    """Load ``(train, eval)`` preference datasets with columns ``prompt``, ``chosen``, ``rejected``; with
+    ``question_kinds``, only the pairs of those question kinds (train and eval alike)."""
     import datasets
 
     name = dataset_label(dataset)
@@ -139,10 +152,11 @@ def load_preference_dataset(dataset: str | None = None, *, prompt_column: str = 
     if eval_split is not None and eval_split not in raw:
         raise ToMLabError(f"--dataset {name}: no '{eval_split}' split for evaluation (it has: {', '.join(raw)})")
     columns = {"prompt": prompt_column, "chosen": chosen_column, "rejected": rejected_column}
-    train = raw[split]
+    train = keep_kinds(raw[split], question_kinds, name, split) if question_kinds else raw[split]
     eval_name = eval_split or next((s for s in EVAL_SPLITS if s in raw and s != split), None)
     if eval_name is not None:
         evals = raw[eval_name]
+        evals = keep_kinds(evals, question_kinds, name, eval_name) if question_kinds else evals
         train = _standardize(train, name, split, columns)
         evals = _standardize(evals, name, eval_name, columns)
     else:

@@ -50,6 +50,9 @@ class DataArguments:
     eval_size: int = field(default=200, metadata={"help": "rows held out from the start when there is no eval split"})
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
+    question_kinds: list[str] | None = field(default=None, metadata={
+        "help": "keep only the pairs of these question kinds (the generated data's 'kind' column), train and eval "
+                "alike; e.g. a reward model on the kinds its base model can read"})
 
 
 @dataclass

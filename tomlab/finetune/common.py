@@ -146,7 +146,8 @@ def load_data(s):
     train, evals = load_preference_dataset(
         d.dataset, prompt_column=d.prompt_column, chosen_column=d.chosen_column, rejected_column=d.rejected_column,
         split=d.split, eval_split=d.eval_split, eval_size=d.eval_size, max_train_samples=d.max_train_samples,
-        max_eval_samples=d.max_eval_samples, revision=d.dataset_revision, trust_remote_code=s.train.trust_remote_code)
+        max_eval_samples=d.max_eval_samples, revision=d.dataset_revision, trust_remote_code=s.train.trust_remote_code,
+        question_kinds=d.question_kinds)
     log(f"pairs: {len(train)} train, {len(evals)} held out")
     return train, evals
 
