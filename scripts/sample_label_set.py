@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Draw the project's label set for small-model answers: stratified, seeded, split into a tuning and a test half.
 
-    python scripts/sample_label_set.py results/answers/SmolLM2-135M-Instruct \
-        results/answers/SmolLM2-135M-Instruct-chat --per_scenario 3 --seed 0 \
+    python scripts/sample_label_set.py results/answers_bf16/SmolLM2-135M-Instruct \
+        results/answers_bf16/SmolLM2-135M-Instruct-chat --per_scenario 3 --seed 0 \
         --out results/grading/project_label_sample.json
 
 Every answer file contributes ``per_scenario`` answers of each of its 16 scenarios (repetitions drawn with the seed);

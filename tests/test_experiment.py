@@ -215,7 +215,7 @@ def test_committed_runs_are_found_complete(tmp_path, embedded_model_dir, chat):
     import shutil
 
     folder = "SmolLM2-135M-Instruct" + ("-chat" if chat else "")
-    shutil.copytree(ROOT / "results" / "answers" / folder, tmp_path / folder)
+    shutil.copytree(ROOT / "results" / "answers_bf16" / folder, tmp_path / folder)
     config = parse_config(["--all_conditions", "--dtype", "bfloat16", "--no_progress", "--output_dir", str(tmp_path),
                            *(["--chat"] if chat else [])])
     summary = run_experiment(config)
