@@ -2,6 +2,7 @@
 and the benchmark runner on the tiny model."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -171,6 +172,19 @@ def test_resume_after_crash_gives_the_uninterrupted_answers(tmp_path, tiny_model
         outputs = lambda f: [(e["id"], a["output"]) for e in json.loads(Path(f["path"]).read_text())["items"]  # noqa: E731
                              for a in e["answers"]]
         assert outputs(got) == outputs(want)
+
+
+def test_output_with_several_forms_says_which_files_it_wrote(tmp_path, tiny_model_dir):
+    """--output x.json with both ToMi forms writes x_open.json and x_yesno.json; --help and the last lines say so."""
+    script = [sys.executable, str(ROOT / "ToM_Experiment" / "benchmark_eval.py")]
+    helptext = subprocess.run([*script, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
+    assert "<stem>_open.json and <stem>_yesno.json" in " ".join(helptext.stdout.split())
+    proc = subprocess.run([*script, "--model", str(tiny_model_dir), "--limit", "2", "--tokens", "4", "--no_progress",
+                           "--output", str(tmp_path / "x.json")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["x_open.json", "x_yesno.json"]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert "x_open.json" in last and "x_yesno.json" in last and "(no x.json)" in last
 
 
 def test_runner_sampled_reps_and_model_label(tmp_path, tiny_model_dir):

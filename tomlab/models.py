@@ -138,17 +138,14 @@ def pick_device(device: str | None = None) -> str:
     return device
 
 
-def cpu_has_fast_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def pick_dtype(dtype: str, device: str, load_in_8bit: bool = False):
-    """``auto``: bf16 on CUDA that supports it (else fp16), bf16 on CPUs with native bf16 matmul, else fp32; fp16 for
-    an 8-bit model, whose LLM.int8 matmuls compute in fp16 (bf16 inputs are cast, with a warning, on every call)."""
+    """``auto``: bf16 on CUDA that supports it (else fp16), float32 on every CPU; fp16 for an 8-bit model, whose
+    LLM.int8 matmuls compute in fp16 (bf16 inputs are cast, with a warning, on every call).
+
+    float32 on CPUs because it is the dtype whose answers reproduce on any x86 processor: bf16 kernels differ between
+    AMX, AVX512-BF16 and AVX2 (emulated) and change about half of the sampled answers from one to another, while
+    float32 gave identical answers under every simulated CPU (see :mod:`tomlab.hardware`). ``--dtype bfloat16`` stays
+    available: faster on CPUs with AMX or AVX512-BF16, but its answers are tied to one kernel path."""
     import torch
 
     if dtype not in DTYPES:
@@ -159,7 +156,7 @@ def pick_dtype(dtype: str, device: str, load_in_8bit: bool = False):
         return torch.float16
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+    return torch.float32
 
 
 def quantization_config(load_in_8bit: bool = False, load_in_4bit: bool = False, compute_dtype=None):

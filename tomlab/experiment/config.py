@@ -36,7 +36,9 @@ class ModelArguments:
                                          "name, with ' [chat]' / ' [context]' for those ways of asking); a label "
                                          "given here is part of the run's identity")
     revision: str | None = flag(None, "hub revision (branch, tag or commit)")
-    dtype: str = flag("auto", "auto: bf16 on CUDA/bf16-capable CPUs, else fp16 on CUDA / fp32 on CPU",
+    dtype: str = flag("auto", "auto: float32 on every CPU (answers reproduce on any x86 CPU), bf16 on CUDA (fp16 "
+                              "where bf16 is missing); bfloat16 on a CPU is faster with AMX/AVX512-BF16 but its "
+                              "answers are tied to one kernel path",
                       choices=DTYPES)
     device: str | None = flag(None, "cpu, cuda, cuda:1 ... (none given: cuda if available)")
     device_map: str | None = flag(None, "'auto' spreads a model too large for one device")
@@ -77,8 +79,10 @@ class PromptArguments:
 class OutputArguments:
     _argument_group_name = "output"
 
-    output: Path | None = flag(None, "answer file; default: a unique name per run settings under --output_dir "
-                                     "(tom_eval.py --all_conditions adds _<type> to a name given here)")
+    output: Path | None = flag(None, "answer file; default: a unique name per run settings under --output_dir. "
+                                     "Where a run writes several files, each gets a suffix on the name given here: "
+                                     "tom_eval.py --all_conditions writes <stem>_<type>.json, benchmark_eval.py "
+                                     "--form all (tomi) <stem>_open.json and <stem>_yesno.json, and no <stem>.json")
     output_dir: Path = flag(DEFAULT_OUTPUT_DIR, "folder of the default answer-file names")
     overwrite: bool = flag(False, "regenerate a file that already holds this run")
     progress: bool = flag(True, "show a progress bar (--no_progress: none)")

@@ -16,6 +16,7 @@ from .. import __version__
 from ..answers import AnswerFile, FileLock, default_path, run_key
 from ..errors import ToMLabError
 from ..generation import Engine, PromptGroup, answer_seed
+from ..hardware import kernel_path
 from ..models import (
     display_name,
     load_model,
@@ -108,7 +109,8 @@ def run_block(cfg, label: str, dtype: str, device: str, key: str, data_files: di
             "device": device, "quantization": quantization(cfg), "seed": cfg.seed, "reps": cfg.repetitions,
             "batch_size": cfg.batch_size, "run_key": key, "code_version": __version__, "git_commit": _git_commit(),
             **data_files, "torch": torch.__version__, "transformers": transformers.__version__,
-            "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "finished": None,
+            "python": platform.python_version(), "kernel_path": kernel_path(device),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "finished": None,
             "generation_seconds": 0.0, "new_tokens": 0}
 
 

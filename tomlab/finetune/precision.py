@@ -9,7 +9,7 @@ casts trainable parameters to bf16 on purpose (QLoRA); the head then computes in
 
 from __future__ import annotations
 
-from ..models import cpu_has_fast_bf16
+from ..hardware import cpu_has_fast_bf16
 
 
 def auto_mixed_precision() -> tuple[bool, bool]:

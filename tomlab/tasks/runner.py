@@ -189,6 +189,9 @@ def main(argv=None, description: str = "Ask a language model a theory-of-mind be
         for f in summary["files"]:
             print("\n" + breakdown_markdown(score_file(f["path"])))
         print(f"\n{time.perf_counter() - start:.1f} s in all")
+        if cfg.output is not None and len(summary["files"]) > 1:
+            print(f"--output {cfg.output} names one file per form: "
+                  + ", ".join(f["path"] for f in summary["files"]) + f" (no {cfg.output.name})")
         return 0
 
     return _main()
