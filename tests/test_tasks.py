@@ -261,7 +261,7 @@ def test_committed_benchmark_runs_are_found_complete(tmp_path, embedded_model_di
     """The committed benchmark files keep their run keys: the README commands find them complete (no model load)."""
     import shutil
 
-    shutil.copytree(ROOT / "results" / "answers_benchmarks", tmp_path, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "results" / "answers_bf16" / "benchmarks", tmp_path, dirs_exist_ok=True)
     for benchmark in ("tomi", "strange_stories"):
         cfg = parse_benchmark_config(["--benchmark", benchmark, "--dtype", "bfloat16", "--no_progress",
                                       "--output_dir", str(tmp_path), *(["--chat"] if chat else [])])
