@@ -114,6 +114,9 @@ def test_holm_family_of_twelve(cells):
     assert summary[0].startswith("- **SFT vs base**: Base: SFT above base by 0.89 (0.89 vs 0.00")
     for line in summary[1:]:
         assert line.count("no detectable effect") == 4
+    # identical models: no spread of differences, so no detectable-effect bound; the SFT rows have one
+    assert all(math.isnan(r["detectable_holm"]) for r in rows[4:]) and "no spread to bound it by" in summary[1]
+    assert all(r["detectable_holm"] > r["detectable"] > 0 for r in sft if r["sd"] > 0)
 
 
 def test_report(answers, run, tmp_path):

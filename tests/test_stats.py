@@ -106,3 +106,15 @@ def test_cohen_kappa():
     assert math.isnan(cohen_kappa([], [])) and math.isnan(cohen_kappa(["a", "a"], ["a", "a"]))
     with pytest.raises(ValueError):
         cohen_kappa([1], [1, 2])
+
+
+def test_detectable_difference_has_the_stated_power():
+    from tomlab.analysis.stats import DETECTION_POWER, detectable_difference, paired_power
+
+    mde = detectable_difference(0.1, 16)
+    assert paired_power(mde, 0.1, 16) == pytest.approx(DETECTION_POWER, abs=1e-6)
+    # large n: the normal approximation (z_0.975 + z_0.8) * sd / sqrt(n)
+    assert detectable_difference(0.1, 10_000) == pytest.approx(2.8016 * 0.1 / 100, rel=0.01)
+    assert detectable_difference(0.1, 16, alpha=0.05 / 12) > mde  # Holm's strictest step needs a larger effect
+    assert detectable_difference(0.2, 16) == pytest.approx(2 * mde)  # scales with the spread
+    assert math.isnan(detectable_difference(0.0, 16)) and math.isnan(detectable_difference(0.1, 1))

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from .report import (
     models_of,
     yes_no_bias,
 )
-from .stats import holm, paired_ttest, wilson_interval
+from .stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 
 ROLES = ("base", "SFT", "PPO", "DPO")
 #: (A, B): is model A different from model B? One Holm family over all comparisons x prompting types.
@@ -103,7 +104,9 @@ def _scenario_accuracy(cell: Cell) -> dict[int, float]:
 
 
 def comparison_tests(cells: Sequence[Cell], roles: dict[str, str]) -> list[dict]:
-    """Paired t-test over the scenarios of A vs B per prompting type; Holm over all the tests as one family."""
+    """Paired t-test over the scenarios of A vs B per prompting type; Holm over all the tests as one family. Each row
+    also holds the smallest difference its test could have detected at 80% power (``detectable``: at level ALPHA;
+    ``detectable_holm``: at ALPHA / m, the strictest step of Holm's procedure over the m tests)."""
     rows = []
     for a, b in COMPARISONS:
         for p in PROMPTINGS:
@@ -111,21 +114,27 @@ def comparison_tests(cells: Sequence[Cell], roles: dict[str, str]) -> list[dict]
             acc_b = _scenario_accuracy(cell_for(cells, roles[b], p))
             sids = sorted(acc_a.keys() & acc_b.keys())
             test = paired_ttest([acc_b[s] for s in sids], [acc_a[s] for s in sids])  # diff = A - B
-            rows.append({"a": a, "b": b, "prompting": p, "test": test})
+            sd = statistics.stdev(acc_a[s] - acc_b[s] for s in sids) if len(sids) > 1 else math.nan
+            rows.append({"a": a, "b": b, "prompting": p, "test": test, "sd": sd})
     for row, p_holm in zip(rows, holm([r["test"].p for r in rows])):
         row["p_holm"] = p_holm
         row["significant"] = not math.isnan(p_holm) and p_holm < ALPHA
+        n = row["test"].n_a
+        row["detectable"] = detectable_difference(row["sd"], n, ALPHA)
+        row["detectable_holm"] = detectable_difference(row["sd"], n, ALPHA / len(rows))
     return rows
 
 
 def comparisons_markdown(rows: list[dict]) -> str:
-    lines = ["| comparison (A vs B) | prompting | mean A | mean B | diff (A - B) | t | df | p | p_holm | significant |",
-             "|:--|:--|--:|--:|--:|--:|--:|--:|--:|:--|"]
+    lines = ["| comparison (A vs B) | prompting | mean A | mean B | diff (A - B) | t | df | p | p_holm | significant | "
+             "detectable | detectable (Holm) |",
+             "|:--|:--|--:|--:|--:|--:|--:|--:|--:|:--|--:|--:|"]
     for r in rows:
         t = r["test"]
         lines.append(f"| {r['a']} vs {r['b']} | {r['prompting']} | {fmt(t.mean_b, 3)} | {fmt(t.mean_a, 3)} | "
                      f"{fmt(t.diff, 3)} | {fmt(t.t)} | {int(t.df)} | {fmt_p(t.p)} | {fmt_p(r['p_holm'])} | "
-                     f"{'yes' if r['significant'] else 'no'} |")
+                     f"{'yes' if r['significant'] else 'no'} | {fmt(r['detectable'], 3)} | "
+                     f"{fmt(r['detectable_holm'], 3)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -142,7 +151,9 @@ def comparison_summary(rows: list[dict]) -> list[str]:
             elif math.isnan(t.p) and t.diff:
                 parts.append(f"{r['prompting']}: no test possible (every scenario differs by {t.diff:+.2f})")
             else:
-                parts.append(f"{r['prompting']}: no detectable effect (diff {t.diff:+.2f}, {p})")
+                bound = (f"no effect larger than {r['detectable_holm']:.2f}" if math.isfinite(r["detectable_holm"])
+                         else "no spread to bound it by")
+                parts.append(f"{r['prompting']}: no detectable effect (diff {t.diff:+.2f}, {p}; {bound})")
         lines.append(f"- **{a} vs {b}**: " + "; ".join(parts) + ".")
     return lines
 
@@ -296,7 +307,11 @@ def write_finetune_report(graded: Sequence[GradedFile], run_dir, out_dir, data_d
            "## 3. Model comparisons", "",
            f"Paired t-test over the scenarios: each scenario's accuracy (correct / answers) of model A against that "
            f"of model B under the same prompting type, two-sided; the {len(tests)} tests are Holm-corrected as one "
-           f"family; significant: p_holm < {ALPHA}.", "", comparisons_markdown(tests),
+           f"family; significant: p_holm < {ALPHA}. 'detectable' is the smallest difference each test would have "
+           f"found with {DETECTION_POWER:.0%} power at level {ALPHA} (from the spread of its per-scenario "
+           f"differences), 'detectable (Holm)' the same at {ALPHA} / {len(tests)}, the strictest step of Holm's "
+           "procedure: a null result rules out effects larger than that, not effects in general.", "",
+           comparisons_markdown(tests),
            "![Accuracy per model and prompting type](accuracy.png)", "",
            "## 4. Training", "", training_markdown(metrics, list(curves)),
            "## 5. Preference data", "", preference,

@@ -88,6 +88,33 @@ def unpaired_ttest(a: Sequence[float], b: Sequence[float]) -> TTest:
                  float(b.mean() - a.mean()) if na and nb else math.nan, d, na, nb)
 
 
+#: The power at which a null result states the smallest effect it could have detected (the usual planning value).
+DETECTION_POWER = 0.8
+
+
+def paired_power(effect: float, sd: float, n: int, alpha: float = 0.05) -> float:
+    """Power of a two-sided paired t-test over ``n`` pairs to detect a mean difference ``effect`` when the pair
+    differences have standard deviation ``sd`` (noncentral t, scipy)."""
+    df = n - 1
+    crit = sps.t.ppf(1 - alpha / 2, df)
+    nc = effect / (sd / math.sqrt(n))
+    power = float(sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc))
+    return power if math.isfinite(power) else 1.0  # scipy's nct overflows only where the power is 1
+
+
+def detectable_difference(sd: float, n: int, alpha: float = 0.05, power: float = DETECTION_POWER) -> float:
+    """The smallest mean difference a two-sided paired t-test over ``n`` pairs detects with probability ``power``
+    at level ``alpha``, for pair differences of standard deviation ``sd``: "no detectable effect" then reads "no
+    effect larger than this". Pass ``alpha`` / m for the strictest step of a Holm family of m tests. NaN where
+    undefined (fewer than two pairs, or no spread of the differences to scale by)."""
+    if n < 2 or not sd > 0 or not math.isfinite(sd):
+        return math.nan
+    from scipy.optimize import brentq
+
+    se = sd / math.sqrt(n)
+    return float(brentq(lambda e: paired_power(e, sd, n, alpha) - power, 1e-9 * se, 100 * se))
+
+
 def holm(pvalues: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values (NaN stays NaN and is not counted)."""
     idx = [i for i, p in enumerate(pvalues) if p is not None and not math.isnan(p)]
