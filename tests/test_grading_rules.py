@@ -293,18 +293,9 @@ def test_empty_full_and_no_x_left(grader, output, item, verdict):
     assert grader.grade(output, item).verdict == verdict
 
 
-@pytest.mark.parametrize("output,item,verdict", [
-    ("Her room was quiet and dark. So, it's possible that Amy is sick.", GEORGE, "yes"),
-    ("So, the answer is: Amy may be sick today.", GEORGE, "yes"),
-    ("It is likely that Amy is not sick.", GEORGE, "no"),
-    ("His eyes were red, so it's likely that Paul is tired.", SICK, "yes"),
-])
-def test_a_likely_inference_of_the_belief_content_is_a_weak_claim(grader, output, item, verdict):
-    assert grader.grade(output, item).verdict == verdict
-
-
 @pytest.mark.parametrize("output,item", [
-    ("George might think Amy is sick.", GEORGE),  # a hedge on the belief itself stays a hedge
+    ("George might think Amy is sick.", GEORGE),
+    ("Her room was quiet and dark. So, it's possible that Amy is sick.", GEORGE),  # the project's convention
     ("It is not possible to determine whether Amy is sick.", GEORGE),
     ("Is it possible that Amy is sick?", GEORGE),
     ("Nora may think Paul is tired.", SICK),

@@ -5,9 +5,7 @@ The question "When Pam is driving home, does she assume her tulips have bloomed?
 proposition gives a polarity from its negations ("does not assume", "cannot assume", "never thinks", "has not
 bloomed", "is unaware that", "has no idea that"); a clause that states the same verb with a substituted content
 word ("Jeff believes he is wearing a pink shirt" for "... a white shirt") is a weaker, implied "no"; one with the
-content word's antonym ("they find their cooler full of soda" for "... empty of soda") is a strong "no". For a belief
-question, a clause that states the belief's content as a likelihood without the belief verb ("it's possible that Amy
-is sick" for "Does George think Amy is sick?") is a weak claim: the answer draws the inference the question asks about.
+content word's antonym ("they find their cooler full of soda" for "... empty of soda") is a strong "no".
 """
 
 from __future__ import annotations
@@ -77,9 +75,6 @@ _ANTONYMS = {a: frozenset(b for x, b in _ANTONYM_PAIRS if x == a) | frozenset(x 
 # "the soda is gone"; the negation they carry is the word's own, not the clause's.
 _PRIVATIVE = frozenset({"empty", "gone", "missing", "absent", "vacant"})
 _PRIVATIVE_NEGATORS = frozenset({"no", "none", "nothing", "without"})
-# Epistemic words that make a clause an inference ("it's possible that Amy is sick", "Amy may be sick").
-_EPISTEMIC = frozenset({"possible", "possibly", "likely", "probably", "probable", "may", "might", "could", "perhaps",
-                        "maybe", "must"})
 
 # Verb classes: a question's verb is matched by any member of its class.
 _BELIEF = frozenset({"think", "believe", "assume", "expect", "suppose", "presume", "imagine", "guess", "suspect",
@@ -229,25 +224,6 @@ def _is_inverted(pre: list[str], context_words: frozenset) -> bool:
     return False
 
 
-def _inference(prop: Proposition, clause_toks: list[str], context_words: frozenset) -> Claim | None:
-    """A belief question's content stated as a likelihood, without the belief verb ("it's possible that Amy is
-    sick", "Amy may not be sick" for "Does George think Amy is sick?"): the answer draws the inference the question
-    asks about, a weak claim. Only with an epistemic word before the content's last word, the content stated in
-    full (no substitution), and not for a wh-complement, an embedded or an inverted question ("is it possible
-    that ...")."""
-    if prop.verb_class is not _BELIEF or prop.wh or not clause_toks or clause_toks[0] in _AUX \
-            or any(t in ("whether", "if") for t in clause_toks):
-        return None
-    last = max((k for k, t in enumerate(clause_toks) if any(same_word(q, t) for q in prop.content)), default=None)
-    if last is None or not any(t in _EPISTEMIC for t in clause_toks[:last]):
-        return None
-    copular = Proposition(prop.question, None, frozenset(), prop.content, prop.negations, prop.subject)
-    claim = match_clause(copular, clause_toks, context_words)
-    if claim is None or claim.strength != "strong":
-        return None
-    return Claim(claim.polarity, "weak", False, claim.text)
-
-
 def match_clause(prop: Proposition, clause_toks: list[str], context_words: frozenset,
                  other_names: frozenset = frozenset()) -> Claim | None:
     """Read one clause against the question's proposition; None when it does not state it.
@@ -261,7 +237,7 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     if prop.verb_class:
         vpos = next((k for k, t in enumerate(clause_toks) if prop.verb_matches(t)), None)
         if vpos is None:
-            return _inference(prop, clause_toks, context_words)
+            return None
         if other_names and _is_other_persons(prop, clause_toks[:vpos], other_names):
             return None
     pre = clause_toks[:vpos] if vpos is not None else []
