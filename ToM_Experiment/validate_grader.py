@@ -9,8 +9,10 @@ answer against a label set (the project's labels of small-model answers, split i
       --labels results/grading/project_labels_smollm2.json --out results/grading
 
 With --human: per model x prompting cell, the automatic and human accuracy, their difference and the Pearson r of
-the 16 per-scenario counts; then mean |accuracy difference| and pooled Pearson r for the held-out models (never
-used to develop the rules), the development models and all cells. With --labels: per split of the label set,
+the 16 per-scenario counts; then mean |accuracy difference|, worst cell and pooled ("per-scenario") Pearson r for
+the held-out models (never used to develop the rules), the development models and all cells; and per scenario the
+grader's and the humans' count in every cell with the difference, the mean |difference| and the worst cell.
+With --labels: per split of the label set,
 three-label and correct-vs-not agreement, Cohen's kappa of both, and per-file accuracy (grader minus labels).
 Only the grader's own labels are compared: no label store overrides them here. Writes validation.json/.md (and
 validation.png with --human) into --out.

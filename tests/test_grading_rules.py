@@ -218,3 +218,95 @@ def test_evasion_phrases(grader, output, behaviour):
 def test_not_possible_about_the_story_is_not_an_evasion(grader):
     out = "Tom thinks the cake is in the oven. A cake on the table, which is not possible based on the story."
     assert grader.grade(out, CAKE).verdict == "yes"
+
+
+# ---- grader 2.1: rules from the 7B development answers (issue 13), each also on an invented scenario
+
+GEORGE, CAMPERS = SCENARIOS[9], SCENARIOS[11]
+KEYS = Item(98, "When Ann gets home, does she know where her glasses are?", "yes",
+            "Ann told Bob that she had lost her glasses. Bob looked in the garden. Then Ann saw her glasses on the "
+            "shelf.")
+JAR = Item(97, "Does Max find the jar empty of cookies?", "yes",
+           "Max filled the jar with cookies. During the night his brother ate all of them. In the morning Max went "
+           "to the jar.")
+SICK = Item(96, "Does Nora think Paul is tired?", "yes",
+            "Paul stayed up all night. In the morning Nora saw that his eyes were red. Nora knows that Paul's eyes "
+            "get red when he is tired.")
+
+
+@pytest.mark.parametrize("output,item", [
+    ("John and Mary searched the house. John did not know where his keys were. Then John noticed his keys behind "
+     "the sofa. So, the answer is: Yes, John knows where his keys are.", JOHN),
+    ("John doesn't know where his keys are at first. But then he found them behind the sofa. So, the answer is: "
+     "Yes, John knows where his keys are.", JOHN),
+    ("Ann doesn't know where her glasses are. Then Ann saw her glasses on the shelf. So, the answer is: Yes, she "
+     "knows where her glasses are.", KEYS),
+    ("Ann did not know where her glasses were until she saw them on the shelf. So, the answer is: Yes.", KEYS),
+])
+def test_a_told_change_of_state_is_no_contradiction(grader, output, item):
+    # the opposite statement is limited to an earlier time, or the story moves on before the answer
+    assert grade(grader, output, item, cot=True)[:2] == ("yes", "correct")
+
+
+@pytest.mark.parametrize("output,item", [
+    ("When Susie wakes up, she sees the minivan in the driveway. So, she doesn't see the minivan in the driveway. "
+     "So, the answer is: No, she doesn't see the minivan in the driveway.", SUSIE),
+    ("Tom thinks the cake is in the oven. So, he does not think the cake is in the oven. So, the answer is: No.",
+     CAKE),
+])
+def test_a_change_of_mind_without_a_change_of_story_still_contradicts(grader, output, item):
+    assert grade(grader, output, item, cot=True) == ("none", "inconclusive", "multiple answers / hedging")
+
+
+@pytest.mark.parametrize("output,item", [
+    ("Mary searched the house with no luck. So, she doesn't know where his keys are. So, the answer is: Yes, John "
+     "knows where his keys are.", JOHN),
+    ("Bob looked in the garden. So, he doesn't know where her glasses are. So, the answer is: Yes, Ann knows "
+     "where her glasses are.", KEYS),
+])
+def test_a_pronoun_of_the_other_gender_is_another_person(grader, output, item):
+    assert grade(grader, output, item, cot=True)[:2] == ("yes", "correct")
+
+
+@pytest.mark.parametrize("output,item,verdict", [
+    ("John knows that he lost his keys.", JOHN, "none"),  # not where they are
+    ("John knows his keys are behind the sofa.", JOHN, "yes"),  # a place answers "where"
+    ("John doesn't know where his keys are.", JOHN, "no"),
+    ("Ann knows that she lost her glasses.", KEYS, "none"),
+    ("Ann knows her glasses are on the shelf.", KEYS, "yes"),
+])
+def test_knowing_where_needs_a_place(grader, output, item, verdict):
+    assert grader.grade(output, item).verdict == verdict
+
+
+@pytest.mark.parametrize("output,item,verdict", [
+    ("No, the campers find their cooler full of soda.", CAMPERS, "no"),  # the antonym states the opposite
+    ("The campers find that there is no soda left in the cooler.", CAMPERS, "yes"),  # "no soda" = empty of soda
+    ("Yes, the campers find their cooler has no soda.", CAMPERS, "yes"),
+    ("They find the soda gone.", CAMPERS, "yes"),
+    ("The campers do not find their cooler empty of soda.", CAMPERS, "no"),
+    ("Max finds the jar full of cookies.", JAR, "no"),
+    ("Max finds that there are no cookies left in the jar.", JAR, "yes"),
+    ("Max does not find any cookies in the jar.", JAR, "yes"),
+])
+def test_empty_full_and_no_x_left(grader, output, item, verdict):
+    assert grader.grade(output, item).verdict == verdict
+
+
+@pytest.mark.parametrize("output,item", [
+    ("George might think Amy is sick.", GEORGE),
+    ("Her room was quiet and dark. So, it's possible that Amy is sick.", GEORGE),  # the project's convention
+    ("It is not possible to determine whether Amy is sick.", GEORGE),
+    ("Is it possible that Amy is sick?", GEORGE),
+    ("Nora may think Paul is tired.", SICK),
+])
+def test_hedged_beliefs_and_questions_stay_inconclusive(grader, output, item):
+    assert grader.grade(output, item).verdict == "none"
+
+
+def test_probably_leans_and_so_he_opens_a_clause(grader):
+    assert grader.grade("Yes, probably.", GEORGE).verdict == "yes"
+    out = "George knows that when Amy is sick she lies down in a dark room so he thinks she is sick."
+    assert grader.grade(out, GEORGE).verdict == "yes"
+    assert grader.grade("Nora knows that when Paul is tired his eyes get red so she thinks he is tired.",
+                        SICK).verdict == "yes"

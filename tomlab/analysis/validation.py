@@ -3,8 +3,11 @@ answer: ``agreement.py``), written as validation.json / .md / .png.
 
 Figures per model x prompting cell: automatic and human accuracy, their difference, Pearson r of the 16
 per-scenario counts.  Per group of cells (held-out models, development models, all): mean absolute accuracy
-difference and the pooled Pearson r of all per-scenario counts (the goal: <= 0.03 and >= 0.95 on models the
-grader was not developed on).  Only automatic labels are compared -- label-store overrides are ignored here.
+difference, the pooled Pearson r of all per-scenario counts ("per-scenario r"; the goal: <= 0.03 and >= 0.95 on
+models the grader was not developed on) and the worst cell. Per scenario (``scenario_agreement``): the grader's and
+the humans' count in every cell, their differences, the mean |difference| per cell and the worst cell, so that a
+rule that helps some scenarios and hurts another shows up even where the per-file figures stay level.  Only
+automatic labels are compared -- label-store overrides are ignored here.
 """
 
 from __future__ import annotations
@@ -88,7 +91,37 @@ def group_summary(cells: Sequence[CellFidelity]) -> dict:
             "mean_signed_accuracy_difference": round(sum(c.diff for c in cells) / len(cells), 4),
             "pooled_pearson_r": None if math.isnan(r) else round(r, 4),
             "mean_cell_pearson_r": round(sum(rs) / len(rs), 4) if rs else None,
+            "mean_abs_scenario_difference": round(sum(abs(a - h) for a, h in zip(auto, hum)) / len(auto), 3),
+            "worst_scenario_cell": _worst(cells),
             "meets_goal": bool(mae <= GOAL_MAE and not math.isnan(r) and r >= GOAL_R)}
+
+
+def _worst(cells: Sequence[CellFidelity]) -> dict:
+    """The scenario x cell whose count is furthest from the humans' (the first such in cell order)."""
+    c, s = max(((c, s) for c in cells for s in sorted(c.human)), key=lambda cs: abs(cs[0].auto.get(cs[1], 0)
+                                                                                   - cs[0].human[cs[1]]))
+    return {"model": c.model, "prompting": c.prompting, "scenario": s, "auto": c.auto.get(s, 0), "human": c.human[s],
+            "difference": c.auto.get(s, 0) - c.human[s]}
+
+
+def scenario_agreement(cells: Sequence[CellFidelity]) -> list[dict]:
+    """Per scenario: the grader's and the humans' count in every cell, the totals, the mean |difference| per cell,
+    the worst cell and the Pearson r over the cells."""
+    out = []
+    for s in sorted({s for c in cells for s in c.human}):
+        have = [c for c in cells if s in c.human]
+        auto, hum = [c.auto.get(s, 0) for c in have], [c.human[s] for c in have]
+        diffs = [a - h for a, h in zip(auto, hum)]
+        k = max(range(len(have)), key=lambda i: abs(diffs[i]))
+        r = pearson(auto, hum) if len(have) > 2 else float("nan")
+        out.append({"scenario": s, "auto_total": sum(auto), "human_total": sum(hum),
+                    "difference": sum(auto) - sum(hum),
+                    "mean_abs_cell_difference": round(sum(abs(d) for d in diffs) / len(diffs), 3),
+                    "worst_cell": {"model": have[k].model, "prompting": have[k].prompting, "difference": diffs[k]},
+                    "pearson_r_over_cells": None if math.isnan(r) else round(r, 4),
+                    "cells": [{"model": c.model, "prompting": c.prompting, "group": c.group, "auto": a, "human": h,
+                               "difference": a - h} for c, a, h in zip(have, auto, hum)]})
+    return out
 
 
 def validation_summary(cells: Sequence[CellFidelity], seconds: float | None = None, sources=(),
@@ -102,6 +135,7 @@ def validation_summary(cells: Sequence[CellFidelity], seconds: float | None = No
         "development": group_summary([c for c in cells if c.group == "development"]),
         "all": group_summary(cells),
         "cells": [c.as_dict() for c in cells],
+        "scenarios": scenario_agreement(cells),
         "grading_seconds": None if seconds is None else round(seconds, 3),
         "answers": sum(c.n for c in cells) if answers is None else answers,
         "sources": list(sources),
@@ -125,16 +159,21 @@ def validation_markdown(summary: dict, command: str = "") -> str:
 def _cells_markdown(summary: dict) -> list[str]:
     def grp(name, g):
         if not g.get("cells"):
-            return f"| {name} | 0 | | | | |"
+            return f"| {name} | 0 | | | | | | |"
+        w = g["worst_scenario_cell"]
         return (f"| {name} ({', '.join(g['models'])}) | {g['cells']} | {g['mean_abs_accuracy_difference']:.4f} | "
-                f"{g['pooled_pearson_r']:.4f} | {g['mean_cell_pearson_r']:.3f} | "
+                f"{g['max_abs_accuracy_difference']:.4f} | {g['pooled_pearson_r']:.4f} | "
+                f"{g['mean_cell_pearson_r']:.3f} | {g['mean_abs_scenario_difference']:.2f} "
+                f"(worst: s{w['scenario']} {w['model']} {w['prompting']} {w['difference']:+d}) | "
                 f"{'yes' if g['meets_goal'] else 'no'} |")
 
     lines = ["## Per-scenario counts of the original study's human graders", "",
              f"Goal: mean |accuracy difference| <= {GOAL_MAE} and pooled "
              f"Pearson r of the per-scenario counts >= {GOAL_R} on models the grader was not developed on.", "",
-             "| Cells | n | mean abs. acc. diff | pooled r | mean per-cell r | goal met |",
-             "|:--|--:|--:|--:|--:|:-:|",
+             "Per-scenario r: the Pearson r of all per-scenario counts of the group's cells, pooled.", "",
+             "| Cells | n | mean abs. acc. diff | worst cell (abs. acc. diff) | per-scenario r (pooled) "
+             "| mean per-cell r | mean abs. count diff per scenario and cell | goal met |",
+             "|:--|--:|--:|--:|--:|--:|--:|:-:|",
              grp("held-out", summary["held_out"]), grp("development", summary["development"]),
              grp("all", summary["all"]), "",
              "### Per cell", "",
@@ -148,6 +187,32 @@ def _cells_markdown(summary: dict) -> list[str]:
         r = "n/a" if c["pearson_r"] is None else f"{c['pearson_r']:.3f}"
         lines.append(f"| {c['model']} | {c['prompting']} | {c['group']} | {c['auto_accuracy']:.3f} | "
                      f"{c['human_accuracy']:.3f} | {c['difference']:+.3f} | {r} | `{d}` |")
+    return lines + _scenarios_markdown(summary.get("scenarios", []))
+
+
+def _scenarios_markdown(scenarios: list[dict]) -> list[str]:
+    """The per-scenario agreement table: for every scenario the grader's / the humans' count in every cell."""
+    if not scenarios:
+        return []
+    cells = scenarios[0]["cells"]
+    head = " | ".join(f"{c['model'].replace('_', ' ')} {c['prompting']}" for c in cells)
+    lines = ["", "### Per scenario", "",
+             "Correct answers per scenario and cell, grader / humans (the difference where they differ), then the "
+             "totals over the cells, the mean |difference| per cell, the worst cell and the Pearson r over the cells.",
+             "", f"| Scenario | {head} | total grader / humans | mean abs. diff | worst cell | r |",
+             "|:--" + "|:-:" * len(cells) + "|--:|--:|:--|--:|"]
+    for sc in scenarios:
+        by = {(c["model"], c["prompting"]): c for c in sc["cells"]}
+        entries = []
+        for c in cells:
+            x = by.get((c["model"], c["prompting"]))
+            entries.append("" if x is None else f"{x['auto']}/{x['human']}"
+                           + (f" ({x['difference']:+d})" if x["difference"] else ""))
+        w, r = sc["worst_cell"], sc["pearson_r_over_cells"]
+        lines.append(f"| {sc['scenario']} | " + " | ".join(entries)
+                     + f" | {sc['auto_total']} / {sc['human_total']} ({sc['difference']:+d}) | "
+                     f"{sc['mean_abs_cell_difference']:.2f} | {w['model']} {w['prompting']} {w['difference']:+d} | "
+                     + ("n/a" if r is None else f"{r:.3f}") + " |")
     return lines
 
 

@@ -19,7 +19,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .proposition import parse_question, scenario_names, subject_names
+from .proposition import other_gender_pronouns, parse_question, scenario_names, subject_names
 from .reading import Scene, SentenceReading, echo_norm, join_bare_markers, ngrams, read_options, read_sentence
 from .text import (
     STOP_WORDS,
@@ -33,7 +33,7 @@ from .text import (
     tokens,
 )
 
-GRADER_VERSION = "2.0"
+GRADER_VERSION = "2.1"
 
 #: A sentence ending in "?" that shares at least this share of the question's content words restates the
 #: question and is no answer (the same share that makes a labelled block an echo, ``text.BLOCK_ECHO_SHARE``).
@@ -84,8 +84,9 @@ class Grader:
         ex_words = frozenset(
             t for e in examples for t in tokens(normalize_text(e.context + " " + e.question)) if t not in STOP_WORDS
         ) - scen_words
+        others = (names - subj) | other_gender_pronouns(prop, names) if subj else frozenset()
         return Scene(prop, frozenset(ctx_toks), frozenset(ngrams(echo_norm(ctx_toks, names))), names,
-                     names - subj if subj else frozenset(), scen_words, ex_words,
+                     others, scen_words, ex_words,
                      tuple(parse_question(e.question) for e in examples))
 
     def grade(self, output: str, item: Item, cot: bool = False, finish_reason: str | None = None) -> Grade:
@@ -154,10 +155,27 @@ def _finish(v: str, r: SentenceReading) -> tuple[str, str | None, str]:
     return v, None, r.text
 
 
-def _contradiction(pol: list[SentenceReading], verdict: str, tiers: tuple) -> SentenceReading | None:
-    """The first reading of the given tiers that states the opposite of ``verdict`` outright."""
-    return next((x for x in pol if x.tier in tiers and not x.hedged and x.strength in ("strong", "bare")
-                 and x.polarity in ("yes", "no") and x.polarity != verdict), None)
+def _outright(x: SentenceReading, polarity: str, tiers: tuple) -> bool:
+    return x.tier in tiers and not x.hedged and x.strength in ("strong", "bare") and x.polarity == polarity
+
+
+def _contradiction(readings: list[SentenceReading], verdict: str, tiers: tuple,
+                   answer: SentenceReading) -> SentenceReading | None:
+    """The first reading of the given tiers that states the opposite of ``verdict`` outright and still stands at
+    the ``answer``. A reasoning that tells a change of state does not contradict its answer: an opposite statement
+    limited to an earlier time ("at first", "until ..."), or followed, before the answer, by a sentence that moves
+    the story on ("John doesn't know where his keys are. Then he noticed them behind the sofa. So, the answer is:
+    Yes"; a retold event of the scenario). "She sees the minivan. So, she doesn't see it. So, the answer is: No"
+    tells no change: it contradicts itself."""
+    opposite = "no" if verdict == "yes" else "yes"
+    at = next(k for k, x in enumerate(readings) if x is answer)
+    for k, x in enumerate(readings):
+        if not _outright(x, opposite, tiers):
+            continue
+        if k < at and (x.earlier or any(y.moves_on for y in readings[k + 1:at])):
+            continue
+        return x
+    return None
 
 
 def decide(readings: list[SentenceReading]) -> tuple[str, str | None, str]:
@@ -169,7 +187,7 @@ def decide(readings: list[SentenceReading]) -> tuple[str, str | None, str]:
         v, r = _combine(t1)
         # "No, they don't find it unoccupied. ... they find it unoccupied. So, the answer is: No": the answer
         # contradicts itself, whatever its last word.
-        other = _contradiction(pol, v, (2, 3)) if v in ("yes", "no") else None
+        other = _contradiction(readings, v, (2, 3), r) if v in ("yes", "no") else None
         if other:
             return "none", "multiple answers / hedging", other.text
         return _finish(v, r)
@@ -183,7 +201,7 @@ def decide(readings: list[SentenceReading]) -> tuple[str, str | None, str]:
         v, r = _combine(t2)
         if v in ("yes", "no"):
             # The reasoning stated the opposite proposition outright: the answer contradicts itself.
-            other = _contradiction(pol, v, (3,))
+            other = _contradiction(readings, v, (3,), r)
             if other:
                 return "none", "multiple answers / hedging", other.text
             last_t2 = max(k for k, x in enumerate(readings) if x is r)

@@ -4,7 +4,8 @@ The question "When Pam is driving home, does she assume her tulips have bloomed?
 {assume, think, believe, expect, know, ...} and the content words {tulips, bloomed}. A clause that states the
 proposition gives a polarity from its negations ("does not assume", "cannot assume", "never thinks", "has not
 bloomed", "is unaware that", "has no idea that"); a clause that states the same verb with a substituted content
-word ("Jeff believes he is wearing a pink shirt" for "... a white shirt") is a weaker, implied "no".
+word ("Jeff believes he is wearing a pink shirt" for "... a white shirt") is a weaker, implied "no"; one with the
+content word's antonym ("they find their cooler full of soda" for "... empty of soda") is a strong "no".
 """
 
 from __future__ import annotations
@@ -54,6 +55,26 @@ INVERTED_SUBJECT_MAX = 3
 # gerund or an adjective it asserts nothing ("mislead Jill into thinking ...", "a lateral thinking puzzle").
 PROGRESSIVE_WINDOW = 3
 _BE_FORMS = frozenset({"is", "are", "was", "were", "am", "be", "been"})
+# Pronouns of each gender; the subject pronoun of the other gender than the question's subject is another person
+# ("So, she doesn't know where his keys are" for "Does John know where his keys are?").
+_MALE = frozenset({"he", "him", "his", "himself"})
+_FEMALE = frozenset({"she", "her", "hers", "herself"})
+# A complement that is an embedded wh-question ("where his keys are") is stated only by a clause with the same
+# wh-word, or for "where" with a place ("his keys are behind the sofa"); "he knows he lost his keys" is not.
+_WH = frozenset({"where", "what", "who", "which", "how"})
+_PLACE_WORDS = frozenset({"in", "on", "under", "underneath", "behind", "inside", "at", "near", "beside", "next",
+                          "above", "below", "between", "location", "place", "spot", "there", "here"})
+# Antonyms of content words: a clause with the antonym in place of the question's word states the opposite
+# ("they find their cooler full of soda" for "... empty of soda"). General adjective pairs, both directions.
+_ANTONYM_PAIRS = (("empty", "full"), ("asleep", "awake"), ("clean", "dirty"), ("open", "closed"), ("open", "shut"),
+                  ("occupied", "vacant"), ("present", "absent"), ("wet", "dry"), ("hot", "cold"), ("alive", "dead"),
+                  ("true", "false"), ("same", "different"), ("early", "late"), ("lost", "found"), ("new", "old"))
+_ANTONYMS = {a: frozenset(b for x, b in _ANTONYM_PAIRS if x == a) | frozenset(x for x, b in _ANTONYM_PAIRS if b == a)
+             for pair in _ANTONYM_PAIRS for a in pair}
+# Words that mean "without X": the question's "empty of soda" is stated by "no soda (left)", "not ... any soda",
+# "the soda is gone"; the negation they carry is the word's own, not the clause's.
+_PRIVATIVE = frozenset({"empty", "gone", "missing", "absent", "vacant"})
+_PRIVATIVE_NEGATORS = frozenset({"no", "none", "nothing", "without"})
 
 # Verb classes: a question's verb is matched by any member of its class.
 _BELIEF = frozenset({"think", "believe", "assume", "expect", "suppose", "presume", "imagine", "guess", "suspect",
@@ -80,6 +101,12 @@ class Proposition:
     content: tuple  # complement content words, in order
     negations: int  # negators inside the question's complement
     subject: tuple  # subject tokens
+    complement: tuple = ()  # every token after the verb (after the subject for a copular question)
+
+    @property
+    def wh(self) -> str | None:
+        """The wh-word of a complement that is an embedded question ("where" for "know where his keys are")."""
+        return self.complement[0] if self.complement and self.complement[0] in _WH else None
 
     def verb_matches(self, tok: str) -> bool:
         return bool(verb_lemmas(tok) & self.verb_class)
@@ -139,7 +166,7 @@ def parse_question(question: str) -> Proposition:
                     if (t not in STOP_WORDS or t in _QUANT) and t not in _FILLER and t not in _NEGATORS)
     if not content:
         content = tuple(t for t in comp if t not in _NEGATORS)
-    return Proposition(question, verb, vclass, content, negs, subject)
+    return Proposition(question, verb, vclass, content, negs, subject, tuple(comp))
 
 
 def scenario_names(context: str, question: str) -> frozenset:
@@ -161,6 +188,20 @@ def subject_names(prop: Proposition, names: frozenset) -> frozenset:
         return frozenset(own)
     lead = tokens(normalize_text(prop.question.split(",")[0])) if "," in prop.question else []
     return frozenset(t for t in lead if t in names)
+
+
+def other_gender_pronouns(prop: Proposition, names: frozenset) -> frozenset:
+    """The subject pronouns of the other gender than the question's subject (``{"she"}`` for "Does John know where
+    his keys are?"): the gender read from a pronoun subject ("does she assume"), else from the first gendered
+    pronoun of the complement that comes before any name ("his keys"); empty when the question does not tell."""
+    for t in (*prop.subject, *prop.complement):
+        if t in names and t not in prop.subject:
+            break
+        if t in _MALE:
+            return frozenset({"she"})
+        if t in _FEMALE:
+            return frozenset({"he"})
+    return frozenset()
 
 
 def _is_other_persons(prop: Proposition, pre: list[str], other_names: frozenset) -> bool:
@@ -195,7 +236,9 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     vpos = None
     if prop.verb_class:
         vpos = next((k for k, t in enumerate(clause_toks) if prop.verb_matches(t)), None)
-        if vpos is None or (other_names and _is_other_persons(prop, clause_toks[:vpos], other_names)):
+        if vpos is None:
+            return None
+        if other_names and _is_other_persons(prop, clause_toks[:vpos], other_names):
             return None
     pre = clause_toks[:vpos] if vpos is not None else []
     post = clause_toks[vpos + 1:] if vpos is not None else clause_toks
@@ -211,6 +254,9 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
     if any(t in ("whether", "if") for t in pre[-EMBEDDED_QUESTION_WINDOW:]):
         return None
     embedded_after = bool(post) and post[0] in ("whether", "if")
+    if vpos is not None and prop.wh and not embedded_after and prop.wh not in post \
+            and not (prop.wh == "where" and any(t in _PLACE_WORDS for t in post)):
+        return None
     if embedded_after:
         post = post[1:]
         if post[:2] == ["or", "not"]:
@@ -224,8 +270,8 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
 
     # Content words of the question found in the clause's complement ("un-" flips: occupied / unoccupied).
     content = prop.content
-    matched, missing = [], []
-    flips = 0
+    matched, missing, opposite = [], [], set()
+    flips = privative_neg = 0
     for q in content:
         if any(same_word(q, a) for a in post):
             matched.append(q)
@@ -233,13 +279,24 @@ def match_clause(prop: Proposition, clause_toks: list[str], context_words: froze
                 or any(a.startswith("un") and same_word(q, a[2:]) for a in post):
             matched.append(q)
             flips += 1
+        elif q in _ANTONYMS and any(a in _ANTONYMS[q] for a in post):
+            # "full of soda" for "empty of soda": the opposite
+            matched.append(q)
+            opposite |= {a for a in post if a in _ANTONYMS[q]}
+            flips += 1
+        elif q in _PRIVATIVE and any(a in _PRIVATIVE for a in post):
+            matched.append(q)  # "the soda is gone" for "empty of soda"
+        elif q in _PRIVATIVE and (any(a in _PRIVATIVE_NEGATORS for a in post) or (pre_neg and "any" in post)):
+            # "no soda left", "does not find any soda": the negation is the word's own
+            matched.append(q)
+            privative_neg = 1
         else:
             missing.append(q)
     extras = [a for a in post if a not in STOP_WORDS and a not in _FILLER and a not in _NEGATORS
               and not any(same_word(q, a) or (q.startswith("un") and same_word(q[2:], a)) for q in content)
-              and a not in prop.subject]
+              and a not in prop.subject and a not in opposite]
     unfilled = max(0, len(missing) - sum(1 for a in post if a in _PRONOUNS))
-    neg = pre_neg + sum(1 for t in post if t in _NEGATORS) + flips - prop.negations
+    neg = pre_neg + sum(1 for t in post if t in _NEGATORS) + flips - prop.negations - privative_neg
     if embedded_after:
         # "does not know whether X": a weak "no"; "knows whether X" says nothing.
         if pre_neg % 2 == 1 and matched:

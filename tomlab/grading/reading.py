@@ -67,9 +67,15 @@ _CONCLUSION_RE = re.compile(
 )
 _LEAD_YESNO_RE = re.compile(r"^(yes|no)\b(?!\s+(?:one|longer|matter|idea|other|more)\b)[\s,.!:;-]*", re.I)
 _LABELLED_YESNO_RE = re.compile(rf"^[^:]{{0,{LEAD_LABEL_MAX_CHARS}}}:\s*(yes|no)\b[\s,.!;-]*", re.I)
-# After "No,"/"Yes,": a hedge that takes the word back ("No, not necessarily.").
-_LEAD_HEDGE_RE = re.compile(r"^(?:not necessarily|not always|not exactly|not quite|possibly|perhaps|maybe|probably)\b",
-                            re.I)
+# After "No,"/"Yes,": a hedge that takes the word back ("No, not necessarily."); "Yes, probably" leans, it commits.
+_LEAD_HEDGE_RE = re.compile(r"^(?:not necessarily|not always|not exactly|not quite|possibly|perhaps|maybe)\b", re.I)
+# A statement limited to an earlier time ("John didn't know where his keys were until ...", "at first"), and a
+# sentence that moves the story on ("Then he noticed ...", "Suddenly ..."): a reasoning that tells a change of state.
+_EARLIER_RE = re.compile(r"\b(?:at first|initially|in the beginning|at the beginning|originally|until|not yet"
+                         r"|at (?:this|that|the) (?:point|time|moment))\b", re.I)
+_CHANGE_RE = re.compile(r"^(?:(?:and|but|so)\b,?\s*)?(?:then|later|suddenly|afterwards?"
+                        r"|after (?:that|a while|some time)|eventually|now|soon|meanwhile|in the meantime"
+                        r"|by the time|at last)\b", re.I)
 # "Possible answers:" opens a list of possible answers: it and the sentences after it assert none of them.
 _OPTIONS_LEAD_RE = re.compile(r"^(?:possible answers|options|choices|answer choices)\s*:", re.I)
 # An option letter that opens an answer ("The answer is: (A). Yes", "The answer is: B").
@@ -90,7 +96,7 @@ class Scene:
     context_words: frozenset  # every word of the context
     context_grams: frozenset  # the context's word n-grams (names and pronouns made equal)
     names: frozenset  # the people of the scenario
-    other_names: frozenset  # the people the question is not about
+    other_names: frozenset  # the people the question is not about (names; the other gender's subject pronoun)
     scenario_words: frozenset  # every word of the context and question
     example_words: frozenset  # words of the CoT examples not in the scenario (empty without CoT)
     example_props: tuple  # the CoT examples' propositions (empty without CoT)
@@ -106,6 +112,8 @@ class SentenceReading:
     evasion: bool = False
     hedge_phrase: bool = False
     example: bool = False
+    earlier: bool = False  # limited to an earlier time ("at first", "until ...")
+    moves_on: bool = False  # moves the story on: "Then ...", or a retold event of the scenario stating no claim
 
 
 def echo_norm(toks: list, names: frozenset) -> list:
@@ -208,12 +216,17 @@ def read_sentence(sent: str, scene: Scene, is_first: bool, options: dict | None 
     evasion = bool(_EVASION_RE.search(raw_low))
     hedge_phrase = bool(_HEDGE_RE.search(raw_low))
     claims: list[Claim] = []
+    retold = False
     for clause in clauses(body):
         ctoks = tokens(_SUBORDINATE_RE.sub(" ", clause))
-        if not is_context_echo(ctoks, scene.context_grams, scene.names):
+        if is_context_echo(ctoks, scene.context_grams, scene.names):
+            retold = True
+        else:
             cl = match_clause(scene.prop, ctoks, scene.context_words, scene.other_names)
             if cl:
                 claims.append(cl)
+    earlier = bool(_EARLIER_RE.search(raw_low))
+    moves_on = bool(_CHANGE_RE.match(body.lstrip(" ,"))) or (retold and not claims)
     if _about_example(s, body, scene, claims):
         return SentenceReading(sent, tier, None, None, example=True)
     strong = [c for c in claims if c.strength == "strong"]
@@ -239,4 +252,5 @@ def read_sentence(sent: str, scene: Scene, is_first: bool, options: dict | None 
             strength, hedged = "strong", False
     if evasion and polarity is not None and strength != "bare" and hedged:
         polarity = None
-    return SentenceReading(sent, tier, polarity, strength, hedged=hedged, evasion=evasion, hedge_phrase=hedge_phrase)
+    return SentenceReading(sent, tier, polarity, strength, hedged=hedged, evasion=evasion, hedge_phrase=hedge_phrase,
+                           earlier=earlier, moves_on=moves_on)

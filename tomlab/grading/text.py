@@ -149,7 +149,8 @@ def same_word(q: str, a: str) -> bool:
 # A sentence ends at . ! ? before a capital, a digit or a quote -- but not after an option letter ("(A). Yes").
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])(?<!\b[A-H]\.)(?<!\b[A-H]\)\.)\s+(?=[\"'(]?[A-Z0-9])")
 _CLAUSE_SPLIT = re.compile(
-    r";|:|,\s*(?:which|so|not|as)\b|\b(?:but|because|since|although|though|however|whereas|while|so that|instead of"
+    r";|:|,\s*(?:which|so|not|as)\b|\bso (?=(?:he|she|they|we|i)\b)"  # "... so he thinks she is sick"
+    r"|\b(?:but|because|since|although|though|however|whereas|while|so that|instead of"
     r"|rather than|unless|until|that is why|as a result|therefore|thus|hence)\b",
     re.I,
 )
