@@ -5,8 +5,9 @@
 * nothing / ``default``: the offline in-context QA pairs shipped in ``data/context_qa_pairs/``
   (written by ``scripts/make_preference_data.py``, see :mod:`tomlab.data.generator`);
 * a local ``.json`` / ``.jsonl`` / ``.csv`` / ``.parquet`` file;
-* a local folder holding ``train.jsonl`` (+ ``eval.jsonl``), as the generators and the on-policy step write it
-  (other files there are ignored), or laid out like a hub dataset (``data/train-*.parquet`` ...);
+* a local folder holding ``train.jsonl`` (+ ``eval.jsonl`` or ``validation.jsonl``), as the generators, the
+  on-policy step and :mod:`.tom_training` write it (other files there are ignored), or laid out like a hub dataset
+  (``data/train-*.parquet`` ...);
 * a hub id such as ``Dahoas/synthetic-instruct-gptj-pairwise`` (the original dataset; needs a reachable hub).
 
 Every source must provide a prompt, a chosen and a rejected column (names configurable). The result is always two
@@ -27,6 +28,8 @@ ORIGINAL_DATASET = "Dahoas/synthetic-instruct-gptj-pairwise"
 FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet"}
 EVAL_SPLITS = ("validation", "test", "eval", "evaluation")
 COLUMNS = ("prompt", "chosen", "rejected")
+#: The held-out file of our own folder layout, first found: the generators' eval.jsonl, the ToM data's validation.jsonl.
+OWN_EVAL_FILES = ("eval", "validation")
 
 #: The training prompt of the original finetuning scripts. Our dataset's prompt column holds
 #: ``Context: <story> Question: <question>``, the same labels as the context-format ToM evaluation item.
@@ -63,10 +66,12 @@ def _load_raw(dataset: str | None, revision: str | None = None, trust_remote_cod
                 raise ToMLabError(f"--dataset {dataset}: unsupported file type '{path.suffix}' "
                                   f"(use one of {', '.join(sorted(FILE_BUILDERS))})")
             return datasets.load_dataset(builder, data_files={"train": str(path)})
-        if path.is_dir() and (path / "train.jsonl").is_file():  # our own layout: read exactly these two files
+        if path.is_dir() and (path / "train.jsonl").is_file():  # our own layout: train + eval (or validation)
             files = {"train": str(path / "train.jsonl")}
-            if (path / "eval.jsonl").is_file():
-                files["eval"] = str(path / "eval.jsonl")
+            for held_out in OWN_EVAL_FILES:
+                if (path / f"{held_out}.jsonl").is_file():
+                    files[held_out] = str(path / f"{held_out}.jsonl")
+                    break
             return datasets.load_dataset("json", data_files=files)
         if path.is_dir():
             files = [p for p in path.rglob("*") if p.suffix.lower() in FILE_BUILDERS]

@@ -48,6 +48,20 @@ CONTAINERS = ("blue box", "green basket", "red drawer", "wooden chest", "yellow 
               "white cupboard", "black bucket", "purple envelope", "silver tin", "pink bowl", "orange crate")
 LIKES = ("likes", "dislikes", "loves", "hates")
 
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a random story draws from (other tables give other stories from the same event rules)."""
+
+    agents: tuple
+    rooms: tuple
+    objects: tuple
+    containers: tuple
+    likes: tuple  # the verbs of distractor sentences
+
+
+EVAL_VOCABULARY = Vocabulary(AGENTS, ROOMS, OBJECTS, CONTAINERS, LIKES)
+
 #: Chances that shape a random story (each a coin that makes stories of every kind and belief common).
 P_THIRD_AGENT = 0.5  # a third agent comes in (and maybe leaves) at a random moment: observer distractor
 P_THIRD_LEAVES = 0.6
@@ -111,11 +125,12 @@ def story_text(events) -> str:
     return " ".join(sentence(e, room) for e in events)
 
 
-def _random_events(rng: random.Random) -> list[dict]:
-    room = rng.choice(ROOMS)
-    obj, other = rng.sample(OBJECTS, 2)
-    c1, c2 = rng.sample(CONTAINERS, 2)
-    a, b, third = rng.sample(AGENTS, 3)
+def random_events(rng: random.Random, vocab: Vocabulary = EVAL_VOCABULARY) -> list[dict]:
+    """One random story as events, drawn from ``vocab`` (the eval item set's tables by default)."""
+    room = rng.choice(vocab.rooms)
+    obj, other = rng.sample(vocab.objects, 2)
+    c1, c2 = rng.sample(vocab.containers, 2)
+    a, b, third = rng.sample(vocab.agents, 3)
     enter = lambda x: {"type": "enter", "agent": x, "room": room}  # noqa: E731
     leave = lambda x: {"type": "exit", "agent": x, "room": room}  # noqa: E731
     mains = [a, b]
@@ -139,7 +154,7 @@ def _random_events(rng: random.Random) -> list[dict]:
     for _ in range(rng.randint(0, MAX_DISTRACTORS)):
         who = rng.choice([a, b, third])
         events.insert(rng.randint(1, len(events)),
-                      {"type": "distractor", "agent": who, "verb": rng.choice(LIKES), "thing": other})
+                      {"type": "distractor", "agent": who, "verb": rng.choice(vocab.likes), "thing": other})
     return events
 
 
@@ -198,7 +213,7 @@ def generate(seed: int = DEFAULT_SEED, per_cell: int = DEFAULT_PER_CELL) -> list
     for _ in range(per_cell):
         for kind, belief in cells:
             while True:
-                events = _random_events(rng)
+                events = random_events(rng)
                 fits = [q for q in questions(events) if (q["kind"], q["belief"]) == (kind, belief)]
                 if fits:
                     items.append(make_item(f"tomi-{len(items) + 1:04d}", events, rng.choice(fits)))
