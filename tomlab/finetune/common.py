@@ -163,13 +163,13 @@ def header(s) -> None:
     log(f"== {TITLES[s.stage]} stage (recipe {s.preset}{f', {world} processes' if world > 1 else ''}) ==")
 
 
-def start(s, flag: str, padding_side: str = "right"):
+def start(s, flag: str):
     """The opening SFT, reward model, DPO and GRPO share: banner, model path, data, tokenizer, then the output folder
     (last: bad input leaves it as it was)."""
     header(s)
     model_path = resolve(s.model.model_name_or_path, flag)
     train, evals = load_data(s)
-    tokenizer = load_tokenizer_for(model_path, s, revision=s.model.model_revision, padding_side=padding_side)
+    tokenizer = load_tokenizer_for(model_path, s, revision=s.model.model_revision)
     prepare_output_dir(s)
     return model_path, train, evals, tokenizer
 

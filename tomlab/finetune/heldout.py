@@ -166,7 +166,7 @@ def measure(model, tokenizer, rows, s, reward_model=None, adapter_off: bool = Fa
         with quantized_autocast(reward_model, s.train):
             scores = reward_scores(reward_model, tokenizer, rows, ids, s.script.max_prompt_length, bs)
         result["mean_reward"] = sum(scores) / len(scores)
-    if tom.has_gold(rows):
+    if s.data.tom_items:
         verdicts = tom_verdicts(texts, rows, ended)
         result["gold"] = list(rows["answer"])
         for form in ("open", "yesno"):

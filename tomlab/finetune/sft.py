@@ -33,12 +33,12 @@ def run_sft(s, callbacks: list) -> dict:
     common.events_to_output_dir(trainer)
     common.log("evaluating before training ...")
     before = trainer.evaluate().get("eval_loss")
-    before_answers = heldout.measure(trainer.model, tokenizer, rows, s, adapter_off=True) if rows else None
+    before_answers = heldout.measure(trainer.model, tokenizer, rows, s, adapter_off=True) if rows is not None else None
     trainer.train(resume_from_checkpoint=common.resume_arg(s))
     after = trainer.evaluate().get("eval_loss")
     metrics = {"eval_loss_before": before, "eval_loss_after": after, "train_steps": trainer.state.global_step}
     lines = [f"held-out loss on the chosen answers ({len(evals)} pairs): {fmt(before)} -> {fmt(after)}"]
-    if rows:
+    if rows is not None:
         after_answers = heldout.measure(trainer.model, tokenizer, rows, s)
         heldout.save_answers(s.train.output_dir, rows, before_answers, after_answers)
         metrics.update(heldout.summary(before_answers, after_answers))

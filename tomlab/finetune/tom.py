@@ -36,11 +36,6 @@ def check_items(ds, name: str, split: str) -> None:
             raise ToMLabError(f"{where}: gold answer {row['answer']!r} of a yes/no probe (expected yes or no)")
 
 
-def has_gold(rows) -> bool:
-    """Whether a dataset's rows are ToM items carrying their gold."""
-    return all(col in rows.column_names for col in GOLD_COLUMNS)
-
-
 def read_answer(output: str, row: Mapping, ended: bool = True, grader=None) -> str | None:
     """The answer ``output`` gives to a ToM item: a container (open form), ``yes``/``no`` (probe), or None.
 
