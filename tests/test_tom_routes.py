@@ -95,6 +95,20 @@ def test_fixture_rows_have_the_data_format_and_prompts_are_taken_as_they_are():
         assert format_prompt(r["prompt"].strip(), FULL_PROMPT_TEMPLATE) == r["prompt"], "the loader strips; put back"
 
 
+def test_the_committed_tom_data_are_tom_items_whose_chosen_answer_reads_as_gold():
+    from tomlab.data import load_preference_dataset
+    from tomlab.finetune.tom import GOLD_COLUMNS, check_items, read_answer
+
+    folder = ROOT / "data" / "tom_training"
+    if not (folder / "train.jsonl").is_file():
+        pytest.skip("data/tom_training not generated")
+    train, evals = load_preference_dataset(str(folder), keep_columns=GOLD_COLUMNS)
+    check_items(train, "data/tom_training", "train")
+    check_items(evals, "data/tom_training", "validation")
+    rows = evals.select(range(min(60, len(evals))))
+    assert all(read_answer(r["chosen"], r) == r["answer"] != read_answer(r["rejected"], r) for r in rows)
+
+
 def test_heldout_rows_take_both_forms_in_turn(tom_data):
     from tomlab.data import load_preference_dataset
     from tomlab.finetune.heldout import heldout_rows
