@@ -13,6 +13,7 @@
 
 from .loader import (
     DEFAULT_DATASET,
+    FULL_PROMPT_TEMPLATE,
     ORIGINAL_DATASET,
     PROMPT_TEMPLATE,
     dataset_label,
@@ -22,5 +23,5 @@ from .loader import (
     tokenize_response,
 )
 
-__all__ = ["DEFAULT_DATASET", "ORIGINAL_DATASET", "PROMPT_TEMPLATE", "dataset_label", "format_prompt",
-           "load_preference_dataset", "tokenize_prompt", "tokenize_response"]
+__all__ = ["DEFAULT_DATASET", "FULL_PROMPT_TEMPLATE", "ORIGINAL_DATASET", "PROMPT_TEMPLATE", "dataset_label",
+           "format_prompt", "load_preference_dataset", "tokenize_prompt", "tokenize_response"]

@@ -11,7 +11,8 @@
 * a hub id such as ``Dahoas/synthetic-instruct-gptj-pairwise`` (the original dataset; needs a reachable hub).
 
 Every source must provide a prompt, a chosen and a rejected column (names configurable). The result is always two
-:class:`datasets.Dataset` with exactly the columns ``prompt``, ``chosen``, ``rejected``: the source's eval split
+:class:`datasets.Dataset` with exactly the columns ``prompt``, ``chosen``, ``rejected`` (and those the caller
+asks to keep, such as the gold answer of ToM items): the source's eval split
 (``validation``/``test``/``eval``) if it has one, else the first ``eval_size`` rows are held out (as the original
 reward-modeling script held out the first 200 rows).
 """
@@ -34,11 +35,14 @@ OWN_EVAL_FILES = ("eval", "validation")
 #: The training prompt of the original finetuning scripts. Our dataset's prompt column holds
 #: ``Context: <story> Question: <question>``, the same labels as the context-format ToM evaluation item.
 PROMPT_TEMPLATE = "Answer the following question in context:\n\nQuestion: {prompt}\n\nAnswer: "
+#: For data whose prompt column already holds the whole prompt as the benchmark runner asks it (the ToM training
+#: items, ending with ``Answer: ``): taken as it is; the trailing space, which the loader strips, is put back.
+FULL_PROMPT_TEMPLATE = "{prompt} "
 
 
-def format_prompt(prompt: str) -> str:
+def format_prompt(prompt: str, template: str = PROMPT_TEMPLATE) -> str:
     """The text a model sees before its answer (ends with ``Answer: ``, trailing space included, as at evaluation)."""
-    return PROMPT_TEMPLATE.format(prompt=prompt.strip())
+    return template.format(prompt=prompt.strip())
 
 
 def dataset_label(dataset: str | None) -> str:
@@ -94,14 +98,22 @@ def _load_raw(dataset: str | None, revision: str | None = None, trust_remote_cod
         raise ToMLabError(f"--dataset {dataset}: cannot read it: {_first_line(exc)}") from None
 
 
-def _standardize(ds, name: str, split: str, columns: dict[str, str]):
-    """Keep the three columns (renamed to prompt/chosen/rejected), checking types and emptiness row by row."""
+def _standardize(ds, name: str, split: str, columns: dict[str, str], keep: tuple[str, ...] = ()):
+    """Keep the three columns (renamed to prompt/chosen/rejected), checking types and emptiness row by row, and the
+    columns ``keep`` as they are (each must exist and hold a value in every row)."""
     missing = [f"'{src}'" for src in columns.values() if src not in ds.column_names]
     if missing:
         flags = ", ".join(f"--{key}_column" for key in COLUMNS)
         raise ToMLabError(f"--dataset {name} ({split} split): no column {' or '.join(missing)} "
                           f"(it has: {', '.join(ds.column_names) or 'none'}); name the columns with {flags}")
-    ds = ds.select_columns(list(dict.fromkeys(columns.values())))
+    for col in keep:
+        if col not in ds.column_names:
+            raise ToMLabError(f"--dataset {name} ({split} split): no column '{col}' "
+                              f"(it has: {', '.join(ds.column_names) or 'none'})")
+        empty = next((i for i, value in enumerate(ds[col]) if value is None or value == ""), None)
+        if empty is not None:
+            raise ToMLabError(f"--dataset {name} ({split} split) row {empty}: no value in column '{col}'")
+    ds = ds.select_columns(list(dict.fromkeys([*columns.values(), *keep])))
     if len(ds) == 0:
         raise ToMLabError(f"--dataset {name} ({split} split) has no rows")
     for src in columns.values():
@@ -115,9 +127,10 @@ def _standardize(ds, name: str, split: str, columns: dict[str, str]):
 
     def _rename(row):
         return {"prompt": row[columns["prompt"]].strip(), "chosen": row[columns["chosen"]].strip(),
-                "rejected": row[columns["rejected"]].strip()}
+                "rejected": row[columns["rejected"]].strip(), **{col: row[col] for col in keep}}
 
-    ds = ds.map(_rename, remove_columns=ds.column_names, desc=f"Checking {split} pairs")
+    ds = ds.map(_rename, remove_columns=[c for c in ds.column_names if c not in keep],
+                desc=f"Checking {split} pairs")
     before = len(ds)
     ds = ds.filter(lambda row: row["chosen"] != row["rejected"], desc="Dropping pairs with chosen == rejected")
     if len(ds) == 0:
@@ -143,9 +156,11 @@ def load_preference_dataset(dataset: str | None = None, *, prompt_column: str = 
                             chosen_column: str = "chosen", rejected_column: str = "rejected", split: str = "train",
                             eval_split: str | None = None, eval_size: int = 200, max_train_samples: int | None = None,
                             max_eval_samples: int | None = None, revision: str | None = None,
-                            trust_remote_code: bool = False, question_kinds: list[str] | None = None):
-    """Load ``(train, eval)`` preference datasets with columns ``prompt``, ``chosen``, ``rejected``; with
-    ``question_kinds``, only the pairs of those question kinds (train and eval alike)."""
+                            trust_remote_code: bool = False, question_kinds: list[str] | None = None,
+                            keep_columns: tuple[str, ...] = ()):
+    """Load ``(train, eval)`` preference datasets with columns ``prompt``, ``chosen``, ``rejected`` (and
+    ``keep_columns``, which every row must hold, e.g. the gold answer of ToM items); with ``question_kinds``, only the
+    pairs of those question kinds (train and eval alike)."""
     import datasets
 
     name = dataset_label(dataset)
@@ -162,10 +177,10 @@ def load_preference_dataset(dataset: str | None = None, *, prompt_column: str = 
     if eval_name is not None:
         evals = raw[eval_name]
         evals = keep_kinds(evals, question_kinds, name, eval_name) if question_kinds else evals
-        train = _standardize(train, name, split, columns)
-        evals = _standardize(evals, name, eval_name, columns)
+        train = _standardize(train, name, split, columns, keep_columns)
+        evals = _standardize(evals, name, eval_name, columns, keep_columns)
     else:
-        train = _standardize(train, name, split, columns)
+        train = _standardize(train, name, split, columns, keep_columns)
         if eval_size < 1 or eval_size >= len(train):
             raise ToMLabError(f"--dataset {name}: {len(train)} rows and no eval split; --eval_size {eval_size} "
                               "must be at least 1 and leave rows for training")
@@ -179,12 +194,13 @@ def load_preference_dataset(dataset: str | None = None, *, prompt_column: str = 
 
 
 # ---------------------------------------------------------------------------------------------- tokenization
-def tokenize_prompt(tokenizer, prompt: str, max_prompt_length: int | None = None) -> list[int]:
+def tokenize_prompt(tokenizer, prompt: str, max_prompt_length: int | None = None,
+                    template: str = PROMPT_TEMPLATE) -> list[int]:
     """Token ids of the formatted prompt (special tokens such as BOS included, as at generation time).
 
     Too-long prompts keep their end (the question and ``Answer: ``), as the original DPO script truncated them.
     """
-    ids = tokenizer(format_prompt(prompt))["input_ids"]
+    ids = tokenizer(format_prompt(prompt, template))["input_ids"]
     if max_prompt_length and len(ids) > max_prompt_length:
         ids = ids[-max_prompt_length:]
     return ids

@@ -18,7 +18,9 @@ from .precision import auto_mixed_precision
 
 RECIPES = REPO_ROOT / "configs" / "recipes"
 DEFAULT_PRESET = "small"
-STAGES = ("sft", "reward", "ppo", "dpo")
+STAGES = ("sft", "reward", "ppo", "dpo", "grpo")
+#: The stages that take ToM items (``--tom_items``): the three ToM routes.
+TOM_STAGES = ("sft", "dpo", "grpo")
 
 #: The original scripts' flag names, rewritten to the names of TRL's dataclass fields before parsing.
 ALIASES = {
@@ -53,6 +55,10 @@ class DataArguments:
     question_kinds: list[str] | None = field(default=None, metadata={
         "help": "keep only the pairs of these question kinds (the generated data's 'kind' column), train and eval "
                 "alike; e.g. a reward model on the kinds its base model can read"})
+    tom_items: bool = field(default=False, metadata={
+        "help": "SFT/DPO/GRPO: the rows are ToM items (data/tom_training): each prompt is the whole benchmark prompt "
+                "(taken as it is, not wrapped in the training prompt), each row carries its gold (answer, form, "
+                "choices, story, question; refused without); held-out answers are read with the ToMi scorer"})
 
 
 @dataclass
@@ -63,8 +69,9 @@ class StageArguments:
         "help": "reuse a non-empty --output_dir (its old checkpoints, adapter and event files are removed)"})
     max_prompt_length: int = field(default=256, metadata={"help": "prompts are cut to their last N tokens"})
     heldout_prompts: int = field(default=64, metadata={
-        "help": "PPO/DPO: held-out prompts answered greedily before and after training (scored, judged)"})
-    heldout_max_new_tokens: int = field(default=48, metadata={"help": "PPO/DPO: answer length for those prompts"})
+        "help": "PPO/DPO/GRPO (and SFT on ToM items): held-out prompts answered greedily before and after training "
+                "(scored, judged)"})
+    heldout_max_new_tokens: int = field(default=48, metadata={"help": "answer length for those prompts"})
 
 
 def config_class(stage: str):
@@ -75,7 +82,7 @@ def config_class(stage: str):
         return PPOStageConfig
     import trl
 
-    return {"sft": trl.SFTConfig, "reward": trl.RewardConfig, "dpo": trl.DPOConfig}[stage]
+    return {"sft": trl.SFTConfig, "reward": trl.RewardConfig, "dpo": trl.DPOConfig, "grpo": trl.GRPOConfig}[stage]
 
 
 def pipeline_defaults(stage: str, output_dir: str) -> dict:
@@ -102,6 +109,9 @@ def pipeline_defaults(stage: str, output_dir: str) -> dict:
     if stage == "ppo":
         defaults["reward_model_path"] = None  # TRL's default names a hub model; here it must be given
         defaults["stop_token"] = "eos"  # rollouts end at EOS, as answers do at evaluation
+    if stage == "grpo":
+        defaults["tom_items"] = True  # the reward reads each prompt's gold answer
+        defaults["logging_steps"] = 1  # TRL's GRPOConfig logs every 10 steps: the reward curve of a short run
     return defaults
 
 
@@ -209,6 +219,9 @@ def _normalize(s: StageSettings) -> None:
         s.model.lora_target_modules = [t.strip() for t in targets.split(",") if t.strip()]
     if s.stage == "ppo":
         s.train.sft_model_path = s.model.model_name_or_path
+    dataset = s.data.dataset
+    if dataset and not Path(dataset).is_absolute() and not Path(dataset).exists() and (REPO_ROOT / dataset).exists():
+        s.data.dataset = str(REPO_ROOT / dataset)  # a recipe's data/... folder, from any working directory
 
 
 def _validate(s: StageSettings) -> None:
@@ -230,8 +243,12 @@ def _validate(s: StageSettings) -> None:
         raise ToMLabError("--lora_r must be at least 1")
     if t.learning_rate <= 0:
         raise ToMLabError("--learning_rate must be positive")
-    if s.stage in ("ppo", "dpo") and s.script.heldout_prompts < 1:
+    if s.stage in ("ppo", "dpo", "grpo") and s.script.heldout_prompts < 1:
         raise ToMLabError("--heldout_prompts must be at least 1")
+    if s.data.tom_items and s.stage not in TOM_STAGES:
+        raise ToMLabError(f"--tom_items: the {s.stage} stage does not take ToM items (stages: {', '.join(TOM_STAGES)})")
+    if s.stage == "grpo" and not s.data.tom_items:
+        raise ToMLabError("--tom_items false: GRPO's reward reads the gold answer of ToM items (data/tom_training)")
     for tool in t.report_to:
         if tool not in ("tensorboard", "wandb") or importlib.util.find_spec(tool):
             continue

@@ -9,6 +9,13 @@
     training curves                       => <out>/curves/*.png
     the study's report (ToM tests, stage measurements, data, time) => <out>/report/REPORT.md
 
+The ToM routes (``scripts/tom_training_chain.py``, :func:`plan_tom`) are a chain of their own, each route from the
+same base model on the ToM items of ``data/tom_training``, no ToM experiment (the evaluation battery comes later):
+
+    ToM-SFT -> merge                      => <out>/models/<base>-ToM-SFT
+    ToM-DPO (reference: the base) -> merge => <out>/models/<base>-ToM-DPO
+    GRPO -> merge                         => <out>/models/<base>-ToM-GRPO
+
 PPO and DPO start from the same SFT model (the original trained two SFT models with identical settings). Every step
 is the script a researcher would run by hand, started as a subprocess. Training outputs (checkpoints, adapters,
 metrics.json, TensorBoard event files) go to <out>/train/<stage>/. A finished stage is skipped when its merged model
@@ -47,6 +54,11 @@ FULL_REPS, SMOKE_REPS = 20, 1
 SMOKE_EVAL_ARGS = ["--tokens", "48"]
 #: The smoke chain's on-policy step answers 16 prompts twice (the script's default: 300 prompts, 4 answers each).
 SMOKE_ON_POLICY_ARGS = ["--n_prompts", "16", "--samples", "2"]
+#: The ToM routes: name -> (stage, stage script, its model flag, the merged model's suffix).
+TOM_ROUTES = {"sft": ("sft", "PPO/ppo_supervised_finetuning.py", "--model_name", "ToM-SFT"),
+              "dpo": ("dpo", "DPO/dpo_finetuning.py", "--model_name_or_path", "ToM-DPO"),
+              "grpo": ("grpo", "GRPO/grpo_training.py", "--model_name_or_path", "ToM-GRPO")}
+TOM_DATA = REPO_ROOT / "data" / "tom_training"
 
 
 @dataclass
@@ -73,12 +85,15 @@ class ChainSettings:
     eval_args: list[str] = field(default_factory=list)
     on_policy_args: list[str] = field(default_factory=list)
     skip_eval: bool = False
+    routes: tuple[str, ...] | None = None  # the ToM routes to run (plan_tom); None: the preference chain (plan)
 
     def identity(self) -> dict:
-        """What the trained models depend on: a run folder holds one such chain."""
-        return {"preset": self.preset, "model": self.model, "revision": self.revision, "dataset": self.dataset,
-                "on_policy_pairs": self.on_policy, "stage_args": self.stage_args,
-                "on_policy_args": self.on_policy_args}
+        """What the trained models depend on: a run folder holds one such chain (the ToM routes of one run folder
+        share it, so routes can be added to a run later)."""
+        identity = {"preset": self.preset, "model": self.model, "revision": self.revision, "dataset": self.dataset,
+                    "on_policy_pairs": self.on_policy, "stage_args": self.stage_args,
+                    "on_policy_args": self.on_policy_args}
+        return identity if self.routes is None else {**identity, "chain": "tom"}
 
 
 def base_label(model: str) -> str:
@@ -93,8 +108,30 @@ def merged_complete(folder: Path) -> bool:
         folder.glob("*.safetensors"))
 
 
+def plan_tom(c: ChainSettings) -> list[Step]:
+    """The ToM routes, each trained from the base model and merged into it."""
+    py = sys.executable
+    label = base_label(c.model)
+    revision = ["--revision", c.revision] if c.revision else []
+    steps = []
+    for route in c.routes:
+        stage, script, model_flag, suffix = TOM_ROUTES[route]
+        name, output = f"tom-{route}", c.out / "models" / f"{label}-{suffix}"
+        adapter = c.out / "train" / name / FINAL
+        steps.append(Step(name, "train", [py, str(REPO_ROOT / script), model_flag, c.model, *revision, "--output_dir",
+                                          str(adapter.parent), "--dataset", c.dataset, "--preset", c.preset,
+                                          *c.stage_args], output=adapter, stage=stage))
+        merge = [py, str(REPO_ROOT / "merge_peft_adapter.py"), "--adapter_model_name", str(adapter),
+                 "--base_model_name", c.model, "--output_name", str(output)]
+        steps.append(Step(f"merge {name}", "merge", merge + (["--base_model_revision", c.revision] if c.revision
+                                                             else []), output=output))
+    return steps
+
+
 def plan(c: ChainSettings) -> list[Step]:
     """The ordered steps of the chain."""
+    if c.routes is not None:
+        return plan_tom(c)
     py = sys.executable
     train, models, data = c.out / "train", c.out / "models", c.out / "data"
     label = base_label(c.model)
@@ -192,6 +229,15 @@ def short_metrics(stage: str | None, metrics: dict | None) -> str:
     if not metrics:
         return ""
     f = lambda key: _f(metrics, key)  # noqa: E731
+    span = lambda key: f"{f(f'{key}_before')} -> {f(f'{key}_after')}"  # noqa: E731
+    tom = "" if "heldout_gold_accuracy_open_before" not in metrics else (
+        f"gold accuracy open {span('heldout_gold_accuracy_open')}, yes/no {span('heldout_gold_accuracy_yesno')}; "
+        f"answer tokens {span('heldout_mean_answer_tokens')}")
+    if stage == "grpo":
+        return f"{tom}; rollout reward {f('reward_first')} -> {f('reward_last')}"
+    if tom:
+        return f"held-out loss {span('eval_loss')}; {tom}" if stage == "sft" else (
+            f"implicit-reward accuracy {span('eval_reward_accuracy')}; {tom}")
     if stage == "sft":
         return f"held-out loss {f('eval_loss_before')} -> {f('eval_loss_after')}"
     if stage == "reward":
@@ -227,8 +273,9 @@ def _children_cpu_s() -> float:
 
 
 def _summary(c: ChainSettings, steps: list[Step], state: dict, curves: list[Path]) -> str:
-    lines = [f"# Finetuning chain ({c.preset}): {c.out}", "",
-             f"Base model {c.model}; ToM repetitions {c.reps}; on-policy pairs {'yes' if c.on_policy else 'no'}.", "",
+    about = (f"ToM routes {', '.join(c.routes)}, each from the base model" if c.routes is not None else
+             f"ToM repetitions {c.reps}; on-policy pairs {'yes' if c.on_policy else 'no'}")
+    lines = [f"# Finetuning chain ({c.preset}): {c.out}", "", f"Base model {c.model}; {about}.", "",
              "| step | wall (s) | CPU (s) | measured |", "| --- | ---: | ---: | --- |"]
     for step in steps:
         entry = state["steps"].get(step.name, {})

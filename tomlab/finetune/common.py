@@ -21,7 +21,7 @@ FINAL = "final_checkpoint"
 STAGE_FILE = "tomlab_stage.json"
 METRICS_FILE = "metrics.json"
 EVENTS_DIR = "runs"  # where transformers' TensorBoard callback writes under the output folder
-TITLES = {"sft": "SFT", "reward": "reward model", "ppo": "PPO", "dpo": "DPO"}
+TITLES = {"sft": "SFT", "reward": "reward model", "ppo": "PPO", "dpo": "DPO", "grpo": "GRPO"}
 #: Pad-token candidates, in order, for a tokenizer whose pad token is EOS (see :func:`load_tokenizer_for`).
 PAD_CANDIDATES = ("<|endoftext|>", "<pad>", "[PAD]", "<|pad|>")
 
@@ -141,14 +141,20 @@ def lora_config(s, task_type: str):
 
 
 def load_data(s):
+    """(train, eval) pairs; ToM items (``--tom_items``) keep their gold columns, checked row by row."""
+    from .tom import GOLD_COLUMNS, check_items
+
     d = s.data
     log(f"dataset: {dataset_label(d.dataset)}")
     train, evals = load_preference_dataset(
         d.dataset, prompt_column=d.prompt_column, chosen_column=d.chosen_column, rejected_column=d.rejected_column,
         split=d.split, eval_split=d.eval_split, eval_size=d.eval_size, max_train_samples=d.max_train_samples,
         max_eval_samples=d.max_eval_samples, revision=d.dataset_revision, trust_remote_code=s.train.trust_remote_code,
-        question_kinds=d.question_kinds)
-    log(f"pairs: {len(train)} train, {len(evals)} held out")
+        question_kinds=d.question_kinds, keep_columns=GOLD_COLUMNS if d.tom_items else ())
+    if d.tom_items:
+        check_items(train, dataset_label(d.dataset), d.split)
+        check_items(evals, dataset_label(d.dataset), "held-out")
+    log(f"{'ToM items' if d.tom_items else 'pairs'}: {len(train)} train, {len(evals)} held out")
     return train, evals
 
 
@@ -158,12 +164,14 @@ def header(s) -> None:
 
 
 def start(s, flag: str):
-    """The opening SFT, reward model and DPO share: banner, output folder, model path, data, tokenizer."""
+    """The opening SFT, reward model, DPO and GRPO share: banner, model path, data, tokenizer, then the output folder
+    (last: bad input leaves it as it was)."""
     header(s)
-    prepare_output_dir(s)
     model_path = resolve(s.model.model_name_or_path, flag)
     train, evals = load_data(s)
-    return model_path, train, evals, load_tokenizer_for(model_path, s, revision=s.model.model_revision)
+    tokenizer = load_tokenizer_for(model_path, s, revision=s.model.model_revision)
+    prepare_output_dir(s)
+    return model_path, train, evals, tokenizer
 
 
 def events_to_output_dir(trainer) -> None:

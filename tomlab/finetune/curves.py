@@ -4,7 +4,8 @@ Each stage logs through transformers' TensorBoard callback to ``<output_dir>/run
 keys with a ``train/`` or ``eval/`` prefix. The panels per stage are those that say whether it learned:
 
 * SFT: loss; reward model: loss, pairwise accuracy, margin; PPO: reward-model score, KL, entropy;
-  DPO: loss, implicit-reward margin and accuracy.
+  DPO: loss, implicit-reward margin and accuracy; GRPO: reward of the sampled answers (and its gold and format
+  terms), their length in tokens, the share of prompts whose answers all scored alike, entropy and KL.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ PANELS = {
     "dpo": [("loss", ["train/loss", "eval/loss"]),
             ("implicit-reward margin", ["train/rewards/margins", "eval/rewards/margins"]),
             ("implicit-reward accuracy", ["train/rewards/accuracies", "eval/rewards/accuracies"])],
+    "grpo": [("reward of the sampled answers", ["train/reward", "train/rewards/gold_reward/mean",
+                                                "train/rewards/format_reward/mean"]),
+             ("answer length (tokens)", ["train/completions/mean_length"]),
+             ("prompts whose answers all scored alike", ["train/frac_reward_zero_std"]),
+             ("entropy, KL(policy || reference)", ["train/entropy", "train/kl"])],
 }
 
 

@@ -37,9 +37,11 @@ def _implicit_reward(result: dict) -> dict:
 def run_dpo(s, callbacks: list) -> dict:
     model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
     rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
+    template = heldout.prompt_template(s)
 
     def tokenize(row):
-        return {"prompt_ids": tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.script.max_prompt_length),
+        return {"prompt_ids": tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.script.max_prompt_length,
+                                              template=template),
                 "chosen_ids": tokenize_response(tokenizer, row["chosen"]),
                 "rejected_ids": tokenize_response(tokenizer, row["rejected"])}
 
@@ -66,6 +68,7 @@ def run_dpo(s, callbacks: list) -> dict:
     common.print_summary(s, [f"held-out implicit-reward accuracy ({len(pairs)} pairs): "
                              f"{change(metrics, 'eval_reward_accuracy')}; margin chosen - rejected "
                              f"{change(metrics, 'eval_reward_margin')}; DPO loss {change(metrics, 'eval_reward_loss')}",
+                             heldout.tom_line(metrics) if s.data.tom_items else
                              f"held-out prompts ({len(rows)}, greedy): gold accuracy "
                              f"{change(metrics, 'heldout_gold_accuracy')}, answers ending with EOS "
                              f"{change(metrics, 'heldout_ended_with_eos')}"], final, model_path)

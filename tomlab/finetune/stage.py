@@ -1,4 +1,4 @@
-"""The entry point of the stage scripts in ``PPO/`` and ``DPO/``: parse the settings, then run one stage."""
+"""The entry point of the stage scripts in ``PPO/``, ``DPO/`` and ``GRPO/``: parse the settings, then run one stage."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import warnings
 from .args import parse_stage_args
 from .common import log
 from .dpo import run_dpo
+from .grpo import run_grpo
 from .ppo import refuse_multiprocess, run_ppo
 from .reward import run_reward
 from .sft import run_sft
 from .threads import ThreadGovernor
 
-RUNNERS = {"sft": run_sft, "reward": run_reward, "ppo": run_ppo, "dpo": run_dpo}
+RUNNERS = {"sft": run_sft, "reward": run_reward, "ppo": run_ppo, "dpo": run_dpo, "grpo": run_grpo}
 
 
 def quiet_library_chatter() -> None:
