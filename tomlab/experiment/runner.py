@@ -202,6 +202,7 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
     model_name = display_name(cfg.model)
     label = model_label(cfg)
     path, device, dtype, tokenizer = prepare(cfg)
+    server_identity, server_run = backend_fields(path)
 
     files = []
     for condition in cfg.conditions:
@@ -213,7 +214,6 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
                     "quant": quantization(cfg)}
         if cfg.model_label is not None:  # only a label given by hand: the keys of unlabelled runs stay as they were
             identity["model_label"] = cfg.model_label
-        server_identity, server_run = backend_fields(path)
         key = run_key({**identity, **server_identity})
         target = output_path(cfg, condition, key, label)
         run = run_block(cfg, label, dtype, device, key, {

@@ -132,6 +132,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict:
     condition = Condition(cfg.step_by_step, False)
     label = model_label(cfg)
     path, device, dtype, tokenizer = prepare(cfg)
+    server_identity, server_run = backend_fields(path)
 
     files, plans = [], []
     for form in forms:
@@ -145,7 +146,6 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict:
                     "prompts": prompts, "code": __version__, "quant": quantization(cfg)}
         if cfg.model_label is not None:
             identity["model_label"] = cfg.model_label
-        server_identity, server_run = backend_fields(path)
         key = run_key({**identity, **server_identity})
         target = output_path(cfg, form, len(forms), key, label, condition.name)
         run = run_block(cfg, label, dtype, device, key, {"items_file": source, "limit": cfg.limit, **server_run})
