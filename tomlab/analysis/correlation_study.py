@@ -7,9 +7,13 @@ A models list file holds one model per line, as the runners' model flags (``#`` 
     --model embedded --chat
     --model runs/finetune/ppo --prompt_format context --model_label SmolLM2-PPO
     --model Qwen/Qwen2.5-0.5B-Instruct --chat
+    --backend openai --api_base http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-72B-Instruct --chat
+    --backend openai --api_base https://api.example.com/v1 --api_key_env EXAMPLE_API_KEY --model some-model --chat
 
-(a line without flags names ``--model``). Each model's answer files are found by their run keys, so whatever is
-already complete is read, not generated again; an interrupted study resumes. The 16 scenarios are graded by
+(a line without flags names ``--model``; ``--backend openai`` lines ask a model an OpenAI-compatible server serves,
+with the server flags of :class:`~tomlab.experiment.config.ModelArguments`, as the runners take them). Each model's
+answer files are found by their run keys, so whatever is already complete is read, not generated again; an
+interrupted study resumes. The 16 scenarios are graded by
 ``tomlab.grading.grade_files``, the benchmarks scored by ``tomlab.tasks.scoring``.
 """
 
@@ -22,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backends.openai import read_api_key
 from ..errors import ToMLabError
 from ..experiment.config import (
     DEFAULT_OUTPUT_DIR,
@@ -31,7 +36,7 @@ from ..experiment.config import (
     flag,
     parse_groups,
 )
-from ..experiment.runner import run_experiment
+from ..experiment.runner import check_backend_flags, run_experiment
 from ..grading import GRADER_VERSION, grade_files
 from ..io import atomic_write_json, atomic_write_text
 from ..scenarios import REPO_ROOT
@@ -58,7 +63,8 @@ HUB_MODELS = DEFAULT_OUT / "hub_models.txt"
 
 @dataclass
 class CorrelateArguments:
-    models: Path = flag(DEFAULT_OUT / "models.txt", "models list file: one model per line, as runner model flags")
+    models: Path = flag(DEFAULT_OUT / "models.txt", "models list file: one model per line, as runner model flags "
+                                                     "(--backend openai --api_base URL --model NAME: a served model)")
     out: Path = flag(DEFAULT_OUT, "folder for REPORT.md, correlation.json and scatter.png")
     answers_dir: Path = flag(DEFAULT_OUTPUT_DIR, "where the 16-scenario answer files are (or go)")
     benchmarks_dir: Path = flag(BENCHMARK_DEFAULTS["output_dir"], "where the benchmark answer files are (or go)")
@@ -71,7 +77,7 @@ class CorrelateArguments:
 
 
 def read_models(path: Path) -> list[tuple[str, dict]]:
-    """[(the line as written, its model and prompt flags)]."""
+    """[(the line as written, its model and prompt flags)]; a line's bad flags are one error naming the line."""
     if not Path(path).is_file():
         raise ToMLabError(f"--models {path}: no such file")
     out = []
@@ -82,7 +88,13 @@ def read_models(path: Path) -> list[tuple[str, dict]]:
         argv = shlex.split(text)
         if not argv[0].startswith("-"):
             argv = ["--model", *argv]
-        out.append((text, parse_groups((ModelArguments, PromptArguments), argv, where=f"{path}:{n}")))
+        values = parse_groups((ModelArguments, PromptArguments), argv, where=f"{path}:{n}")
+        try:  # a server line's flags are checked now, not after the models before it ran for hours
+            check_backend_flags(ExperimentConfig(**values))
+            read_api_key(values["api_key_env"])
+        except ToMLabError as exc:
+            raise ToMLabError(f"{path}:{n}: {exc}") from None
+        out.append((text, values))
     if not out:
         raise ToMLabError(f"--models {path}: no models in it")
     return out

@@ -19,6 +19,8 @@ from ..prompts import ALL_CONDITIONS, PROMPT_FORMATS, Condition
 from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
 
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers"
+#: Who generates: the in-process engine on a model loaded here, or an OpenAI-compatible server.
+BACKENDS = ("transformers", "openai")
 
 
 def flag(default, help: str, **metadata):
@@ -47,6 +49,18 @@ class ModelArguments:
     load_in_4bit: bool = flag(False, "bitsandbytes 4-bit NF4 (CUDA only)")
     trust_remote_code: bool = flag(False, "run code shipped with the model (off)")
     batch_size: int = flag(320, "max answers decoded together")
+    backend: str = flag("transformers", "who answers: 'transformers' loads --model in this process; 'openai' asks "
+                                        "the model --model served at --api_base by an OpenAI-compatible server "
+                                        "(vLLM, TGI, llama.cpp, Ollama, transformers serve, a hosted API)",
+                        choices=BACKENDS)
+    api_base: str | None = flag(None, "--backend openai: the API's base URL, e.g. http://127.0.0.1:8000/v1 "
+                                      "(a URL without a path gets /v1)")
+    api_key_env: str | None = flag(None, "--backend openai: the environment variable holding the API key (the key "
+                                         "itself is never a flag and never written to a file)")
+    max_concurrency: int = flag(8, "--backend openai: requests in flight at once")
+    request_timeout: float = flag(300.0, "--backend openai: seconds to wait for an answer before retrying")
+    max_retries: int = flag(5, "--backend openai: retries of a request after HTTP 408/429/5xx, a lost connection "
+                               "or a timeout, with exponential backoff")
 
 
 @dataclass

@@ -2,10 +2,13 @@
 
 The pieces every runner shares (the model and its dtype, the run block, the generation loop that fills answer files
 under their locks with a progress bar) are public here; ``tomlab.tasks.runner`` reuses them for the benchmarks.
+What answers is chosen here too (``--backend``): :func:`prepare` resolves the model (or connects to the server) and
+:func:`open_backend` hands the generation loop the in-process engine or the server, both with one interface.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import subprocess
 import time
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..answers import AnswerFile, FileLock, default_path, run_key
+from ..backends.openai import OpenAIServer, read_api_key
 from ..errors import ToMLabError
 from ..generation import Engine, PromptGroup, answer_seed
 from ..hardware import kernel_path
@@ -51,7 +55,39 @@ def validate(cfg) -> None:
             raise ToMLabError(message)
     for flag, target in (("--output", cfg.output), ("--output_dir", cfg.output_dir)):
         check_writable_location(flag, target)
+    check_backend_flags(cfg)
     quantization_config(cfg.load_in_8bit, cfg.load_in_4bit)  # bitsandbytes needs CUDA: fail before any work
+
+
+#: The in-process engine's flags: a server loads its model its own way, so with --backend openai they must stay unset.
+ENGINE_FLAGS = ("revision", "dtype", "device", "device_map", "load_in_8bit", "load_in_4bit", "trust_remote_code",
+                "batch_size")
+SERVER_FLAGS = ("api_base", "api_key_env")
+
+
+def check_backend_flags(cfg) -> None:
+    """Each backend's flags only with that backend; a server run names its server and model."""
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelArguments)}
+    if cfg.backend == "transformers":
+        for name in SERVER_FLAGS:
+            if getattr(cfg, name) is not None:
+                raise ToMLabError(f"--{name}: only with --backend openai")
+        return
+    for name in ENGINE_FLAGS:
+        if getattr(cfg, name) != defaults[name]:
+            raise ToMLabError(f"--{name}: the in-process engine's flag; with --backend openai the server loads the "
+                              f"model its own way")
+    checks = [
+        (cfg.api_base is not None, "--backend openai: give the server's URL with --api_base"),
+        (cfg.model is not None, "--backend openai: name the served model with --model (as the server's /v1/models "
+                                "lists it)"),
+        (cfg.max_concurrency >= 1, f"--max_concurrency {cfg.max_concurrency}: must be at least 1"),
+        (cfg.request_timeout > 0, f"--request_timeout {cfg.request_timeout}: must be above 0"),
+        (cfg.max_retries >= 0, f"--max_retries {cfg.max_retries}: must be >= 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ToMLabError(message)
 
 
 def check_writable_location(flag: str, target: Path | None) -> None:
@@ -86,14 +122,45 @@ def model_label(cfg: ModelArguments | ExperimentConfig) -> str:
             + (" [context]" if cfg.prompt_format == "context" else ""))
 
 
-def prepare(cfg) -> tuple[str, str, str, object]:
-    """Resolve the model: (path to load, device, resolved dtype name, tokenizer)."""
+def prepare(cfg) -> tuple[str | OpenAIServer, str, str | None, object]:
+    """Resolve the model: (path to load, device, resolved dtype name, tokenizer), or with ``--backend openai`` connect
+    to the server and check that it serves ``--model``: (the server, its URL, None, None)."""
+    if cfg.backend == "openai":
+        server = OpenAIServer(cfg.api_base, cfg.model, chat=cfg.chat, api_key=read_api_key(cfg.api_key_env),
+                              max_concurrency=cfg.max_concurrency, request_timeout=cfg.request_timeout,
+                              max_retries=cfg.max_retries)
+        return server, server.api_base, None, None
     path = resolve_model(cfg.model)
     device = pick_device(cfg.device) if not cfg.device_map else "auto"
     dtype = str(pick_dtype(cfg.dtype, device if device != "auto" else pick_device(None),
                            cfg.load_in_8bit)).replace("torch.", "")
     tokenizer = load_tokenizer(path, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code)
     return path, device, dtype, tokenizer
+
+
+def templates_locally(cfg) -> bool:
+    """``--chat`` on the in-process engine: the prompt is the templated string. A server gets the user message and
+    applies its own template."""
+    return cfg.chat and cfg.backend == "transformers"
+
+
+def backend_fields(source) -> tuple[dict, dict]:
+    """What a server run adds to its run key's identity and to its run block; nothing for the in-process engine, so
+    the keys of its runs stay as they were."""
+    if isinstance(source, str):
+        return {}, {}
+    return {"backend": source.identity}, source.run_info
+
+
+def open_backend(cfg, source, tokenizer):
+    """What generates (``generate(prompt groups, sampling, progress)``): the connected server as is, or the
+    in-process engine on the model loaded now."""
+    if not isinstance(source, str):
+        return source
+    model = load_model(source, revision=cfg.revision, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map,
+                       load_in_8bit=cfg.load_in_8bit, load_in_4bit=cfg.load_in_4bit,
+                       trust_remote_code=cfg.trust_remote_code)
+    return Engine(model, tokenizer, batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
 
 
 def quantization(cfg) -> str | None:
@@ -137,22 +204,23 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
     model_name = display_name(cfg.model)
     label = model_label(cfg)
     path, device, dtype, tokenizer = prepare(cfg)
+    server_identity, server_run = backend_fields(path)
 
     files = []
     for condition in cfg.conditions:
         prompts = {s.id: build_prompt(s, condition, examples, cfg.prompt_format) for s in scenarios}
-        if cfg.chat:
+        if templates_locally(cfg):
             prompts = {sid: apply_chat_template(tokenizer, p) for sid, p in prompts.items()}
         identity = {"model": model_name, "revision": cfg.revision, "dtype": dtype, "seed": cfg.seed,
                     "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
                     "quant": quantization(cfg)}
         if cfg.model_label is not None:  # only a label given by hand: the keys of unlabelled runs stay as they were
             identity["model_label"] = cfg.model_label
-        key = run_key(identity)
+        key = run_key({**identity, **server_identity})
         target = output_path(cfg, condition, key, label)
         run = run_block(cfg, label, dtype, device, key, {
             "scenarios_file": repo_relative(cfg.scenarios),
-            "cot_examples_file": repo_relative(cfg.cot_examples) if condition.cot else None})
+            "cot_examples_file": repo_relative(cfg.cot_examples) if condition.cot else None, **server_run})
         answer_file, status = AnswerFile.open(target, key, cfg.overwrite, model=cfg.model or model_name,
                                               condition=condition, params=cfg.sampling,
                                               prompt_format=cfg.prompt_format, chat=cfg.chat,
@@ -178,20 +246,18 @@ def run_experiment(cfg: ExperimentConfig) -> dict:
     return summary
 
 
-def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFile, list[PromptGroup]]], path: str,
-                        tokenizer, summary: dict) -> None:
+def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFile, list[PromptGroup]]],
+                        path: str | OpenAIServer, tokenizer, summary: dict) -> None:
     """Generate every request of ``plans`` (one answer file's prompt groups each, decoded file by file) into its
     file, saved atomically as answers arrive, under each file's lock, with a progress bar; then mark every file of
-    ``files`` complete or not. Request keys are ``(tag, item id, repetition)``. Loads the model only if needed."""
+    ``files`` complete or not. Request keys are ``(tag, item id, repetition)``. ``path``: what :func:`prepare`
+    resolved (a model, loaded only if needed, or a server)."""
     from tqdm.auto import tqdm
 
     total = sum(len(g.requests) for _, groups in plans for g in groups)
     if not total:
         return
-    model = load_model(path, revision=cfg.revision, dtype=cfg.dtype, device=cfg.device, device_map=cfg.device_map,
-                       load_in_8bit=cfg.load_in_8bit, load_in_4bit=cfg.load_in_4bit,
-                       trust_remote_code=cfg.trust_remote_code)
-    engine = Engine(model, tokenizer, batch_size=cfg.batch_size, add_special_tokens=not cfg.chat)
+    engine = open_backend(cfg, path, tokenizer)
     locks = [FileLock(f.path) for f in files]
     for lock in locks:
         lock.__enter__()
@@ -228,7 +294,7 @@ def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFi
 
 
 def format_summary(summary: dict) -> str:
-    lines = [f"model: {summary['model']}  ({summary['model_path']}, {summary['dtype']})"]
+    lines = [f"model: {summary['model']}  ({summary['model_path']}, {summary['dtype'] or 'served'})"]
     width = max([8] + [len(f["prompting"]) for f in summary["files"]])
     for f in summary["files"]:
         state = "complete" if f["complete"] else "INCOMPLETE"

@@ -17,6 +17,7 @@ from ..answers import default_path, run_key
 from ..errors import ToMLabError, cli_main
 from ..experiment.config import ModelArguments, OutputArguments, PromptArguments, SamplingArguments, flag, parse_groups
 from ..experiment.runner import (
+    backend_fields,
     check_writable_location,
     format_summary,
     generate_into_files,
@@ -25,6 +26,7 @@ from ..experiment.runner import (
     prepare,
     quantization,
     run_block,
+    templates_locally,
     validate,
 )
 from ..generation import PromptGroup, answer_seed
@@ -130,22 +132,23 @@ def run_benchmark(cfg: BenchmarkConfig) -> dict:
     condition = Condition(cfg.step_by_step, False)
     label = model_label(cfg)
     path, device, dtype, tokenizer = prepare(cfg)
+    server_identity, server_run = backend_fields(path)
 
     files, plans = [], []
     for form in forms:
         units = [(item, u) for item in items for u in item.units(form)]
         prompts = {u.id: build_prompt(_PromptItem(item.story, u.question), condition, [], cfg.prompt_format)
                    for item, u in units}
-        if cfg.chat:
+        if templates_locally(cfg):
             prompts = {uid: apply_chat_template(tokenizer, p) for uid, p in prompts.items()}
         identity = {"benchmark": cfg.benchmark, "form": form, "model": display_name(cfg.model),
                     "revision": cfg.revision, "dtype": dtype, "seed": cfg.seed, "sampling": cfg.sampling.__dict__,
                     "prompts": prompts, "code": __version__, "quant": quantization(cfg)}
         if cfg.model_label is not None:
             identity["model_label"] = cfg.model_label
-        key = run_key(identity)
+        key = run_key({**identity, **server_identity})
         target = output_path(cfg, form, len(forms), key, label, condition.name)
-        run = run_block(cfg, label, dtype, device, key, {"items_file": source, "limit": cfg.limit})
+        run = run_block(cfg, label, dtype, device, key, {"items_file": source, "limit": cfg.limit, **server_run})
         f, status = BenchmarkFile.open(target, key, cfg.overwrite, benchmark=cfg.benchmark, form=form,
                                        model=cfg.model or display_name(cfg.model), params=cfg.sampling,
                                        prompting=condition.name, prompt_format=cfg.prompt_format, chat=cfg.chat,
