@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 OUT    ?= runs/finetune
 ARGS   ?=
 
-.PHONY: setup setup-gemma experiment test test-fast finetune benchmark report clean-cache
+.PHONY: setup setup-gemma experiment test test-fast finetune tom-study benchmark report clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ test-fast: setup
 
 finetune: setup
 	$(VPY) scripts/finetune_chain.py --out $(OUT) $(if $(SMOKE),--smoke) $(ARGS)
+
+# The ToM training study (issue 15): the three ToM routes, the evaluation battery on the base and each route model,
+# the report, into OUT when given (else runs/tom_study; SMOKE=1: runs/tom_study_smoke).
+TOM_OUT ?= $(if $(filter command line environment,$(origin OUT)),$(OUT),$(if $(SMOKE),runs/tom_study_smoke,runs/tom_study))
+tom-study: setup
+	$(VPY) scripts/tom_study.py --out $(TOM_OUT) $(if $(SMOKE),--smoke) $(ARGS)
 
 benchmark: setup
 	$(VPY) benchmarks/generation_speed.py $(ARGS)

@@ -35,6 +35,9 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=20, help="answers per scenario and prompting type (default 20)")
     ap.add_argument("--tokens", type=int, default=128, help="max new tokens per answer (default 128)")
     ap.add_argument("--limit", type=int, default=None, help="smoke: the first N scenarios, ToMi items, stories")
+    ap.add_argument("--tomi_limit", type=int, default=None,
+                    help="only the first N ToMi items (default: as --limit; any first N keep every kind x belief cell)")
+    ap.add_argument("--overwrite", action="store_true", help="ask every test anew (a retrained model, same label)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dtype", default="auto", choices=DTYPES)
     ap.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available)")
@@ -43,7 +46,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     summary = run_battery(BatterySettings(
         model=args.model, out=args.out, label=args.label, chat=args.chat, prompt_format=args.prompt_format,
-        reps=args.reps, max_new_tokens=args.tokens, limit=args.limit, seed=args.seed, dtype=args.dtype,
+        reps=args.reps, max_new_tokens=args.tokens, limit=args.limit, tomi_limit=args.tomi_limit,
+        overwrite=args.overwrite, seed=args.seed, dtype=args.dtype,
         device=args.device, batch_size=args.batch_size, progress=args.progress))
     print(format_battery(summary))
     print(f"\n{summary['label']}: {generated(summary)} answers generated; answers under {args.out}")

@@ -15,7 +15,9 @@ benchmark): each loads the model only when it has something to generate, so a fr
 times (seconds for a small model) - the price of not threading a loaded model through the runners.
 
 ``limit`` (smoke runs, tests): only the first N scenarios (a subset scenario file written into ``<out>``), ToMi
-items and Strange Stories.
+items and Strange Stories. ``tomi_limit``: only the first N ToMi items, whatever ``limit`` says (the items cycle
+through the 4 kinds x 2 beliefs, so any first N items keep every cell balanced to within one). ``overwrite``: ask
+every test anew, replacing this run's files (a model retrained under the same path and label).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class BatterySettings:
     reps: int = 20  # sampled answers per scenario and prompting type (benchmarks: one greedy answer per prompt)
     max_new_tokens: int = 128  # per answer, every test
     limit: int | None = None  # smoke: only the first N scenarios, ToMi items and Strange Stories
+    tomi_limit: int | None = None  # only the first N ToMi items (None: as limit)
+    overwrite: bool = False  # ask every test anew, replacing files that hold this run
     seed: int = 0
     dtype: str = "auto"
     device: str | None = None
@@ -59,6 +63,7 @@ class BatterySettings:
     def check(self) -> None:
         checks = [
             (self.limit is None or self.limit >= 1, f"--limit {self.limit}: must be at least 1"),
+            (self.tomi_limit is None or self.tomi_limit >= 1, f"--tomi_limit {self.tomi_limit}: must be at least 1"),
             (self.reps >= 1, f"--reps {self.reps}: must be at least 1"),
             (self.max_new_tokens >= 1, f"--tokens {self.max_new_tokens}: must be at least 1"),
             (self.prompt_format in PROMPT_FORMATS, f"--prompt_format {self.prompt_format}: choose scenario or "
@@ -90,13 +95,14 @@ def run_battery(s: BatterySettings) -> dict:
     s.check()
     shared = {"model": s.model, "model_label": s.label, "chat": s.chat, "prompt_format": s.prompt_format,
               "max_new_tokens": s.max_new_tokens, "seed": s.seed, "dtype": s.dtype, "device": s.device,
-              "batch_size": s.batch_size, "progress": s.progress}
+              "batch_size": s.batch_size, "progress": s.progress, "overwrite": s.overwrite}
     tests = {TESTS[0]: run_experiment(ExperimentConfig(
         **shared, repetitions=s.reps, all_conditions=True, grade=False, scenarios=scenario_file(s),
         output_dir=Path(s.out) / SCENARIOS_DIR))}
     for benchmark in BENCHMARKS:
         tests[benchmark] = run_benchmark(BenchmarkConfig(**{
-            **BENCHMARK_DEFAULTS, **shared, "benchmark": benchmark, "limit": s.limit,
+            **BENCHMARK_DEFAULTS, **shared, "benchmark": benchmark,
+            "limit": s.tomi_limit if benchmark == "tomi" and s.tomi_limit is not None else s.limit,
             "output_dir": Path(s.out) / BENCHMARKS_DIR}))
     return {"label": tests[TESTS[0]]["model"], "tests": tests}
 

@@ -70,6 +70,8 @@ class Step:
     cwd: Path = REPO_ROOT
     stage: str | None = None  # train steps: the stage whose metrics.json the summary reads
     model: Path | None = None  # ToM steps: the merged model they ask
+    answers: tuple[Path, ...] = ()  # ToM steps: folders holding only this model's answers (stale when older)
+    estimate_s: float | None = None  # the time it takes on the 2-core CPU alone (printed before it starts)
 
 
 @dataclass
@@ -86,14 +88,18 @@ class ChainSettings:
     on_policy_args: list[str] = field(default_factory=list)
     skip_eval: bool = False
     routes: tuple[str, ...] | None = None  # the ToM routes to run (plan_tom); None: the preference chain (plan)
+    study: dict | None = None  # the ToM study's battery settings (tomlab.finetune.study), part of its identity
 
     def identity(self) -> dict:
         """What the trained models depend on: a run folder holds one such chain (the ToM routes of one run folder
-        share it, so routes can be added to a run later)."""
+        share it, so routes can be added to a run later; a ToM study adds the settings its answers depend on)."""
         identity = {"preset": self.preset, "model": self.model, "revision": self.revision, "dataset": self.dataset,
                     "on_policy_pairs": self.on_policy, "stage_args": self.stage_args,
                     "on_policy_args": self.on_policy_args}
-        return identity if self.routes is None else {**identity, "chain": "tom"}
+        if self.routes is None:
+            return identity
+        return {**identity, "chain": "tom"} if self.study is None else {**identity, "chain": "tom-study",
+                                                                         "battery": self.study}
 
 
 def base_label(model: str) -> str:
@@ -183,7 +189,8 @@ def _default_dataset() -> Path:
     return DEFAULT_DATASET
 
 
-def _load_state(c: ChainSettings) -> dict:
+def load_state(c: ChainSettings) -> dict:
+    """The run folder's chain.json (refused when it holds other settings), or a new state for an empty folder."""
     state_file = c.out / STATE
     if state_file.is_file():
         state = json.loads(state_file.read_text())
@@ -209,7 +216,17 @@ def _done(step: Step, state: dict, steps: list[Step], rebuilt: set[Path]) -> boo
         return merged_complete(merge.output) or (recorded and (step.output / "adapter_config.json").is_file())
     if step.kind == "data":
         return (step.output / ON_POLICY_COMPLETE).is_file()
-    return recorded and entry.get("cmd") == step.cmd and step.model not in rebuilt
+    return recorded and entry.get("cmd") == step.cmd and step.model not in rebuilt and not answers_predate_model(step)
+
+
+def answers_predate_model(step: Step) -> bool:
+    """A ToM step's answer files are older than the merged model it asks: they are another model's (the model was
+    trained anew after them, in an earlier run that stopped before asking it again)."""
+    stamp = step.model / "MERGED.json" if step.model is not None else None
+    if stamp is None or not stamp.is_file():
+        return False
+    built = stamp.stat().st_mtime
+    return any(p.stat().st_mtime < built for folder in step.answers for p in folder.rglob("*.json"))
 
 
 def _metrics(step: Step) -> dict | None:
@@ -257,7 +274,7 @@ def _run(step: Step, env: dict, rebuilt: set[Path]) -> int:
     cmd = step.cmd
     if step.kind == "train" and step.output.parent.exists():
         cmd = cmd + ["--overwrite"]  # a partial run of this chain-owned stage: start it again
-    if step.kind == "eval" and step.model in rebuilt:
+    if step.kind == "eval" and (step.model in rebuilt or answers_predate_model(step)):
         cmd = cmd + ["--overwrite"]  # answers on disk under this label come from the model before it was retrained
     if step.kind == "merge" and step.output.exists():
         raise ToMLabError(f"{step.output} exists but is incomplete: remove it to merge again")
@@ -287,19 +304,26 @@ def _summary(c: ChainSettings, steps: list[Step], state: dict, curves: list[Path
     return "\n".join(lines) + "\n"
 
 
-def run_chain(c: ChainSettings) -> dict:
-    state = _load_state(c)
+def step_env() -> dict:
+    """The steps' environment: unbuffered output, this checkout's tomlab first on the path."""
+    return dict(os.environ, PYTHONUNBUFFERED="1",
+                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+
+
+def run_steps(c: ChainSettings, steps: list[Step], state: dict) -> list[str]:
+    """Run every step not done yet, in order, recording each one's status, wall and CPU time and metrics in
+    ``<out>/chain.json`` as it ends; a failed step stops the run (SystemExit naming it). Return the steps run now."""
     c.out.mkdir(parents=True, exist_ok=True)
-    steps = plan(c)
-    env = dict(os.environ, PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
-    start = time.time()
+    env = step_env()
     rebuilt: set[Path] = set()  # merged models written by this run
+    ran = []
     for i, step in enumerate(steps, 1):
         if _done(step, state, steps, rebuilt):
             print(f"[{i}/{len(steps)}] {step.name}: done earlier, skipped", flush=True)
             continue
-        print(f"\n[{i}/{len(steps)}] {step.name}", flush=True)
+        ran.append(step.name)
+        estimate = f" (estimate {step.estimate_s / 60:.1f} min)" if step.estimate_s is not None else ""
+        print(f"\n[{i}/{len(steps)}] {step.name}{estimate}", flush=True)
         t0, cpu0 = time.time(), _children_cpu_s()
         rc = _run(step, env, rebuilt)
         if rc == 0 and step.kind == "merge":
@@ -316,10 +340,19 @@ def run_chain(c: ChainSettings) -> dict:
             raise SystemExit(f"\nchain stopped: step '{step.name}' failed (exit {rc}) after {wall:.0f} s.\n"
                              f"kept in {c.out}: {', '.join(kept) or 'nothing yet'}.\n"
                              f"fix the cause and run the same command again to continue from '{step.name}'.")
-    curves = draw_run(c.out / "train", c.out / "curves")
     state["total_wall_s"] = round(sum(s.get("wall_s", 0) for s in state["steps"].values()), 1)
     state["machine"] = {"cpu_count": os.cpu_count()}
     atomic_write_json(c.out / STATE, state)
+    return ran
+
+
+def run_chain(c: ChainSettings) -> dict:
+    state = load_state(c)
+    steps = plan(c)
+    env = step_env()
+    start = time.time()
+    run_steps(c, steps, state)
+    curves = draw_run(c.out / "train", c.out / "curves")
     atomic_write_text(c.out / SUMMARY, _summary(c, steps, state, curves))
     report_rc = None if c.skip_eval else subprocess.call(
         [sys.executable, str(REPORT_SCRIPT), "--answers", str(c.out / "answers"), "--run", str(c.out), "--out",
