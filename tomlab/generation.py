@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import prefix_attention
-from .prefix_attention import make_shared_prefix_cache
+from .prefix_attention import make_shared_prefix_cache, select_rows
 from .schema import END_OF_TURN_TOKENS, STOP_SEQUENCES
 
 
@@ -119,7 +119,8 @@ class _PreallocatedLayer:
 
             def batch_select_indices(self, indices):
                 if self.is_initialized:
-                    self._k, self._v = self._k[indices], self._v[indices]
+                    self._k = select_rows(self._k, indices, self.length)
+                    self._v = select_rows(self._v, indices, self.length)
                     self.keys, self.values = self._k[:, :, :self.length], self._v[:, :, :self.length]
 
             def drop_leading(self, n: int):
@@ -180,6 +181,13 @@ class Engine:
         for i, piece in enumerate(vocab):
             if piece is not None and any(c in piece for c in last_chars):
                 self._watch[i] = True
+
+    @property
+    def batch_independent(self) -> bool:
+        """An answer is the same whatever other rows share its batch: float32 on a CPU (``tests/test_generation.py``
+        and the README command's reproduction test). In bf16 rounding follows the batch shape; CUDA kernels change
+        with the batch size."""
+        return self.device.type == "cpu" and self.model.dtype == torch.float32
 
     # -- batching -------------------------------------------------------------------------------------------
     def _batches(self, groups: Sequence[PromptGroup]):

@@ -96,9 +96,19 @@ class SharedPrefixLayer:
 
             def batch_select_indices(self, indices):
                 if self._k is not None:
-                    self._k, self._v = self._k[indices], self._v[indices]
+                    self._k = select_rows(self._k, indices, self.length)
+                    self._v = select_rows(self._v, indices, self.length)
 
         return Layer()
+
+
+def select_rows(buffer: torch.Tensor, indices: torch.Tensor, used: int) -> torch.Tensor:
+    """``buffer[indices]`` for a preallocated [rows, heads, capacity, dim] cache, in place: the kept rows move to the
+    front of the same buffer and only their ``used`` columns are copied (rows leave the batch at most steps, and a
+    fresh buffer per step, or copying the unwritten capacity too, cost more than the step's attention)."""
+    n = len(indices)
+    buffer[:n, :, :used] = buffer[:, :, :used].index_select(0, indices)
+    return buffer[:n]
 
 
 class SharedPrefixState:

@@ -263,12 +263,21 @@ def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFi
         lock.__enter__()
     bar = tqdm(total=total, desc="answers", unit="ans", disable=not cfg.progress, dynamic_ncols=True)
     start = time.perf_counter()
-    seconds = {}  # per answer file: its own generation time
+    seconds = {}  # per answer file: its own generation time (mixed batches: from the start to its last answer)
+    # Where an answer does not depend on which rows share its batch (the in-process engine in float32 on a CPU),
+    # every file's prompt groups go to the engine together, so batches mix files and stay full in the steps where a
+    # file's short answers are over; elsewhere (bf16, CUDA, a server) one file at a time, so a file's answers never
+    # depend on which other files a command asks for.
+    runs = [[g for _, groups in plans for g in groups]] if getattr(engine, "batch_independent", False) \
+        else [groups for _, groups in plans]
+    owner = {key: f for f, groups in plans for g in groups for key, _ in g.requests}
+    seeds = {key: seed for _, groups in plans for g in groups for key, seed in g.requests}
+    left = {f.path: sum(len(g.requests) for g in groups) for f, groups in plans}
     try:
-        for f, groups in plans:
-            file_start = time.perf_counter()
-            seeds = {key: seed for g in groups for key, seed in g.requests}
+        for groups in runs:
+            run_start = time.perf_counter()
             for done in engine.generate(groups, cfg.sampling, progress=bar):
+                f = owner[done.key]
                 _, item_id, rep = done.key
                 f.add(item_id, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
                 f.data["run"]["new_tokens"] = f.data["run"].get("new_tokens", 0) + done.new_tokens
@@ -277,9 +286,12 @@ def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFi
                 summary["finish_reasons"][done.finish_reason] += 1
                 elapsed = time.perf_counter() - start
                 bar.set_postfix_str(f"{summary['new_tokens'] / max(elapsed, 1e-9):.0f} tok/s", refresh=False)
-                f.save(every=1.0)
-            f.save()  # this file's requests are all answered: on disk now, not only when the others are done
-            seconds[f.path] = time.perf_counter() - file_start
+                left[f.path] -= 1
+                if left[f.path]:
+                    f.save(every=1.0)
+                else:  # this file's requests are all answered: on disk now, not only when the others are done
+                    f.save()
+                    seconds[f.path] = time.perf_counter() - run_start
     finally:
         summary["generation_seconds"] = time.perf_counter() - start
         bar.close()
