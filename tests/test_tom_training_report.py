@@ -23,14 +23,14 @@ N_ITEMS = 16  # the first 16 ToMi items: 2 per kind x belief cell
 BASE, SFT, DPO, OTHER = "tiny", "tiny-ToM-SFT", "tiny-ToM-DPO", "other"
 
 
-def write_scenarios(folder, model, answer, reps=2, tokens=5):
-    """One answer file per prompting type; ``answer(scenario) -> output``."""
+def write_scenarios(folder, model, answer, reps=2, tokens=5, first=None):
+    """One answer file per prompting type; ``answer(scenario) -> output``; ``first``: only the first N scenarios."""
     for prompting in PROMPTINGS:
         data = {"model": model, "prompting": prompting, "complete": True, "run": {"model_name": model},
                 "scenarios": [{"scenario id": s.id, "question": s.question, "gold answer": s.answer,
                                "context": s.context,
                                "answers": [{"repetition": r, "output": answer(s), "new_tokens": tokens}
-                                           for r in range(1, reps + 1)]} for s in load_scenarios()]}
+                                           for r in range(1, reps + 1)]} for s in load_scenarios()[:first]]}
         path = folder / model / f"Results_{model}_{prompting}_x.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data))
@@ -193,6 +193,14 @@ def test_correlation_over_every_model_with_answers(tmp_path, answers):
     rows = {r["test"]: r["n_models"] for r in data["correlation"]["all"]["rows"]}
     assert rows == {"tomi-open": 3, "tomi-yesno": 3, "strange_stories-yesno": 3}
     assert {r["n_models"] for r in data["correlation"]["without_tomi_trained"]["rows"]} == {1}
+
+
+def test_correlation_over_models_asked_different_scenarios(tmp_path, answers):
+    """A smoke battery asks fewer scenarios: the 16-scenario scores use the scenarios every model was asked."""
+    write_scenarios(answers / "more", OTHER, lambda s: s.answer.capitalize() + ".", first=4)
+    md, _, _ = report(tmp_path, answers)
+    assert "Across the 4 models with all four 16-scenario prompting types" in section(md, 8)
+    assert len(ttr.correlation_tests(ttr.load_models([answers]))[ttr.ANCHOR].items) == 4
 
 
 def test_explicit_comparisons(tmp_path, answers):

@@ -450,9 +450,9 @@ def correlation_tests(models: dict) -> dict[str, TestScores]:
     tests = {}
     anchor = [m for m in models if all(t in models[m] for t in SCENARIO_TESTS)]
     if anchor:
-        items = sorted({i for m in anchor for t in SCENARIO_TESTS for i in models[m][t].items}, key=int)
-        rows = [[statistics.fmean(models[m][t].items[i] for t in SCENARIO_TESTS if i in models[m][t].items)
-                 for i in items] for m in anchor]
+        # the scenarios every anchor model was asked in every prompting type (a smoke battery asks fewer)
+        items = sorted(set.intersection(*(set(models[m][t].items) for m in anchor for t in SCENARIO_TESTS)), key=int)
+        rows = [[statistics.fmean(models[m][t].items[i] for t in SCENARIO_TESTS) for i in items] for m in anchor]
         tests[ANCHOR] = TestScores(ANCHOR, anchor, items, np.array(rows, float),
                                    np.array([sum(models[m][t].n for t in SCENARIO_TESTS) for m in anchor]))
     for test in BENCHMARK_TESTS:
