@@ -103,11 +103,17 @@ class SharedPrefixLayer:
 
 
 def select_rows(buffer: torch.Tensor, indices: torch.Tensor, used: int) -> torch.Tensor:
-    """``buffer[indices]`` for a preallocated [rows, heads, capacity, dim] cache, in place: the kept rows move to the
-    front of the same buffer and only their ``used`` columns are copied (rows leave the batch at most steps, and a
-    fresh buffer per step, or copying the unwritten capacity too, cost more than the step's attention)."""
+    """``buffer[indices]`` for a preallocated [rows, heads, capacity, dim] cache, copying only the ``used`` columns:
+    rows leave the batch at most steps, and copying the unwritten capacity too cost more than the step's attention.
+    Fewer rows are kept in place, at the front of the same buffer; more (a prompt's cache copied to each of its
+    answers) get a new buffer."""
     n = len(indices)
-    buffer[:n, :, :used] = buffer[:, :, :used].index_select(0, indices)
+    rows = buffer[:, :, :used].index_select(0, indices)
+    if n > buffer.shape[0]:
+        out = buffer.new_empty((n, *buffer.shape[1:]))
+        out[:, :, :used] = rows
+        return out
+    buffer[:n, :, :used] = rows
     return buffer[:n]
 
 
