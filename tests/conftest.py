@@ -85,6 +85,18 @@ def build_tiny_gemma3(out: Path, seed: int = 0) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a module's tests (``pytestmark = pytest.mark.usefixtures("one_thread")``): tiny models
+    are dominated by per-op overhead, which two contended OpenMP threads make several times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_gemma3_dir(tmp_path_factory) -> Path:
     """Path to a tiny random Gemma 3 folder (sliding-window and global attention layers)."""

@@ -32,15 +32,7 @@ def cpu_only(monkeypatch):
     monkeypatch.setattr(scale, "detect_environment", detect)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models are dominated by per-op overhead, which two contended OpenMP threads make much slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_tiny_rehearsal_runs_every_path_and_writes_its_table(tiny_model_dir, tmp_path, cpu_only, capsys):
