@@ -11,10 +11,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ToMLabError
 from ..models import REPO_ROOT
 from .precision import auto_mixed_precision
+
+if TYPE_CHECKING:
+    from trl import DPOConfig, GRPOConfig, ModelConfig, RewardConfig, SFTConfig
+
+    from .ppo_config import PPOStageConfig
 
 RECIPES = REPO_ROOT / "configs" / "recipes"
 DEFAULT_PRESET = "small"
@@ -164,12 +170,12 @@ def _given(argv: list[str], recipe: dict, name: str) -> bool:
 class StageSettings:
     """Everything one stage run needs, parsed once and passed explicitly."""
 
-    stage: str
-    preset: str
-    model: object  # trl.ModelConfig
+    stage: str  # one of STAGES
+    preset: str  # the recipe's label: the preset's name, or the stem of a --config file
+    model: ModelConfig  # the base model and its LoRA adapter
     data: DataArguments
     script: StageArguments
-    train: object  # trl.SFTConfig | trl.RewardConfig | trl.DPOConfig | PPOStageConfig
+    train: SFTConfig | RewardConfig | DPOConfig | GRPOConfig | PPOStageConfig  # TRL's config of the stage
 
 
 def build_parser(stage: str, description: str):

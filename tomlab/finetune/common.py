@@ -1,5 +1,6 @@
-"""What every stage shares: its opening (output folder, model, data, tokenizer), model loading for training, the
-LoRA config, and its ending (adapter + tokenizer to ``<output_dir>/final_checkpoint``, ``metrics.json``, summary).
+"""The pieces every stage is built from (the order they run in is :mod:`tomlab.finetune.skeleton`): the banner, the
+output folder, model, tokenizer and data loading for training, the LoRA config, the trainer's logs and TensorBoard
+events, and the ending (adapter + tokenizer to ``<output_dir>/final_checkpoint``, ``metrics.json``, summary).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..data import dataset_label, load_preference_dataset
 from ..errors import ToMLabError
 from ..io import atomic_write_json
 from ..models import display_name, quantization_config, resolve_model
+from .args import StageSettings
 from .precision import weights_dtype
 
 FINAL = "final_checkpoint"
@@ -44,7 +46,7 @@ def change(metrics: dict, key: str) -> str:
     return f"{fmt(metrics.get(f'{key}_before'))} -> {fmt(metrics.get(f'{key}_after'))}"
 
 
-def prepare_output_dir(s) -> Path:
+def prepare_output_dir(s: StageSettings) -> Path:
     """Refuse a non-empty output dir unless --overwrite (clears old checkpoints, adapter, event files) or
     --resume_from_checkpoint."""
     out = Path(s.train.output_dir)
@@ -67,7 +69,7 @@ def prepare_output_dir(s) -> Path:
     return out
 
 
-def resume_arg(s):
+def resume_arg(s: StageSettings) -> bool | str | None:
     """What ``trainer.train(resume_from_checkpoint=...)`` takes: True for 'last', else the folder or None."""
     resume = s.train.resume_from_checkpoint
     return True if resume == "last" else resume
@@ -82,7 +84,7 @@ def resolve(name: str, flag: str) -> str:
     return path
 
 
-def load_tokenizer_for(path: str, s, revision: str | None = None, padding_side: str = "right"):
+def load_tokenizer_for(path: str, s: StageSettings, revision: str | None = None, padding_side: str = "right"):
     """The model's tokenizer, with a pad token distinct from EOS where the vocabulary has one.
 
     A separate pad token lets the reward model and PPO score the EOS token itself (TRL finds the end of a sequence
@@ -104,7 +106,8 @@ def load_tokenizer_for(path: str, s, revision: str | None = None, padding_side: 
     return tok
 
 
-def load_model_for(path: str, s, task: str = "causal-lm", revision: str | None = None, trainable: bool = True):
+def load_model_for(path: str, s: StageSettings, task: str = "causal-lm", revision: str | None = None,
+                   trainable: bool = True):
     """Load from safetensors for training: the weights dtype of :func:`weights_dtype`, or 8/4-bit with bitsandbytes."""
     import transformers
     from accelerate import PartialState
@@ -133,14 +136,14 @@ def load_model_for(path: str, s, task: str = "causal-lm", revision: str | None =
     return model
 
 
-def lora_config(s, task_type: str):
+def lora_config(s: StageSettings, task_type: str):
     """The LoRA adapter of the recipe (TRL's :func:`trl.get_peft_config` on the model settings)."""
     from trl import get_peft_config
 
     return get_peft_config(replace(s.model, lora_task_type=task_type))
 
 
-def load_data(s):
+def load_data(s: StageSettings):
     """(train, eval) pairs; ToM items (``--tom_items``) keep their gold columns, checked row by row."""
     from .tom import GOLD_COLUMNS, check_items
 
@@ -158,20 +161,9 @@ def load_data(s):
     return train, evals
 
 
-def header(s) -> None:
+def header(s: StageSettings) -> None:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     log(f"== {TITLES[s.stage]} stage (recipe {s.preset}{f', {world} processes' if world > 1 else ''}) ==")
-
-
-def start(s, flag: str):
-    """The opening SFT, reward model, DPO and GRPO share: banner, model path, data, tokenizer, then the output folder
-    (last: bad input leaves it as it was)."""
-    header(s)
-    model_path = resolve(s.model.model_name_or_path, flag)
-    train, evals = load_data(s)
-    tokenizer = load_tokenizer_for(model_path, s, revision=s.model.model_revision)
-    prepare_output_dir(s)
-    return model_path, train, evals, tokenizer
 
 
 def events_to_output_dir(trainer) -> None:
@@ -202,7 +194,7 @@ class LogRecorder:
         return Recorder()
 
 
-def finish(s, trainer, tokenizer, base_path: str, metrics: dict, task: str) -> Path:
+def finish(s: StageSettings, trainer, tokenizer, base_path: str, metrics: dict, task: str) -> Path:
     """Save the adapter + tokenizer atomically to <output_dir>/final_checkpoint and write metrics.json."""
     out = Path(s.train.output_dir)
     final = out / FINAL
@@ -223,7 +215,7 @@ def finish(s, trainer, tokenizer, base_path: str, metrics: dict, task: str) -> P
     return final
 
 
-def print_summary(s, lines: list[str], final: Path, base_path: str) -> None:
+def print_summary(s: StageSettings, lines: list[str], final: Path, base_path: str) -> None:
     log("")
     log(f"=== {TITLES[s.stage]} finished ===")
     for line in lines:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..data import tokenize_prompt, tokenize_response
 from . import common, heldout
 from .common import change
+from .skeleton import Opening, Stage, Trained, tokenized
 
 
 def pretokenized_dpo_trainer_class():
@@ -34,42 +35,34 @@ def _implicit_reward(result: dict) -> dict:
             "loss": result.get("eval_loss")}
 
 
-def run_dpo(s, callbacks: list) -> dict:
-    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
-    rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
-    template = heldout.prompt_template(s)
+class DPOStage(Stage):
+    def build_trainer(self, opening: Opening, callbacks: list):
+        s, tokenizer = self.s, opening.tokenizer
+        template = heldout.prompt_template(s)
 
-    def tokenize(row):
-        return {"prompt_ids": tokenize_prompt(tokenizer, row["prompt"], max_prompt_length=s.script.max_prompt_length,
-                                              template=template),
-                "chosen_ids": tokenize_response(tokenizer, row["chosen"]),
-                "rejected_ids": tokenize_response(tokenizer, row["rejected"])}
+        def tokenize(row):
+            return {"prompt_ids": tokenize_prompt(tokenizer, row["prompt"],
+                                                  max_prompt_length=s.script.max_prompt_length, template=template),
+                    "chosen_ids": tokenize_response(tokenizer, row["chosen"]),
+                    "rejected_ids": tokenize_response(tokenizer, row["rejected"])}
 
-    train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
-    pairs = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
-    model = common.load_model_for(model_path, s, revision=s.model.model_revision)
-    recorder = common.LogRecorder()
-    trainer = pretokenized_dpo_trainer_class()(model=model, ref_model=None, args=s.train, train_dataset=train,
-                                               eval_dataset=pairs, processing_class=tokenizer,
-                                               peft_config=common.lora_config(s, "CAUSAL_LM"),
-                                               callbacks=[recorder, *callbacks])
-    common.events_to_output_dir(trainer)
-    common.log("evaluating before training ...")
-    before = _implicit_reward(trainer.evaluate())
-    before_answers = heldout.measure(trainer.model, tokenizer, rows, s, adapter_off=True)
-    trainer.train(resume_from_checkpoint=common.resume_arg(s))
-    after = _implicit_reward(trainer.evaluate())
-    after_answers = heldout.measure(trainer.model, tokenizer, rows, s)
-    heldout.save_answers(s.train.output_dir, rows, before_answers, after_answers)
-    metrics = {**{f"eval_reward_{k}_before": v for k, v in before.items()},
-               **{f"eval_reward_{k}_after": v for k, v in after.items()}, "eval_pairs": len(pairs),
-               "train_steps": trainer.state.global_step, **heldout.summary(before_answers, after_answers)}
-    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
-    common.print_summary(s, [f"held-out implicit-reward accuracy ({len(pairs)} pairs): "
-                             f"{change(metrics, 'eval_reward_accuracy')}; margin chosen - rejected "
-                             f"{change(metrics, 'eval_reward_margin')}; DPO loss {change(metrics, 'eval_reward_loss')}",
-                             heldout.tom_line(metrics) if s.data.tom_items else
-                             f"held-out prompts ({len(rows)}, greedy): gold accuracy "
-                             f"{change(metrics, 'heldout_gold_accuracy')}, answers ending with EOS "
-                             f"{change(metrics, 'heldout_ended_with_eos')}"], final, model_path)
-    return metrics
+        train, pairs = tokenized(opening.train, opening.evals, tokenize)
+        model = common.load_model_for(opening.model_path, s, revision=s.model.model_revision)
+        return pretokenized_dpo_trainer_class()(model=model, ref_model=None, args=s.train, train_dataset=train,
+                                                eval_dataset=pairs, processing_class=tokenizer,
+                                                peft_config=common.lora_config(s, "CAUSAL_LM"), callbacks=callbacks)
+
+    def metrics(self, run: Trained) -> dict:
+        before, after = _implicit_reward(run.before.evaluation), _implicit_reward(run.after.evaluation)
+        return {**{f"eval_reward_{k}_before": v for k, v in before.items()},
+                **{f"eval_reward_{k}_after": v for k, v in after.items()}, "eval_pairs": len(run.opening.evals),
+                "train_steps": run.trainer.state.global_step}
+
+    def summary_lines(self, run: Trained, metrics: dict) -> list[str]:
+        return [f"held-out implicit-reward accuracy ({metrics['eval_pairs']} pairs): "
+                f"{change(metrics, 'eval_reward_accuracy')}; margin chosen - rejected "
+                f"{change(metrics, 'eval_reward_margin')}; DPO loss {change(metrics, 'eval_reward_loss')}",
+                heldout.tom_line(metrics) if self.s.data.tom_items else
+                f"held-out prompts ({len(run.rows)}, greedy): gold accuracy "
+                f"{change(metrics, 'heldout_gold_accuracy')}, answers ending with EOS "
+                f"{change(metrics, 'heldout_ended_with_eos')}"]

@@ -23,7 +23,9 @@ from functools import partial
 from ..data import tokenize_prompt
 from ..errors import ToMLabError
 from . import common, heldout
+from .args import StageSettings
 from .common import fmt
+from .skeleton import Opening, Stage, Trained
 from .tom import GOLD_COLUMNS, read_answer
 
 #: Reward of an answer whose final answer is the gold one.
@@ -85,7 +87,7 @@ def grpo_trainer_class(template: str, max_prompt_length: int):
     return ToMGRPOTrainer
 
 
-def build_grpo_trainer(s, model, tokenizer, train, callbacks: list):
+def build_grpo_trainer(s: StageSettings, model, tokenizer, train, callbacks: list):
     groups = s.train.generation_batch_size // s.train.num_generations
     if len(train) < groups:
         raise ToMLabError(f"{len(train)} training prompts are fewer than one generation batch ({groups} prompts x "
@@ -119,37 +121,32 @@ def curve_metrics(logs: list[dict]) -> dict:
     return metrics
 
 
-def run_grpo(s, callbacks: list) -> dict:
-    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
-    rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
-    model = common.load_model_for(model_path, s, revision=s.model.model_revision)
-    recorder = common.LogRecorder()
-    trainer = build_grpo_trainer(s, model, tokenizer, train, [recorder, *callbacks])
-    common.events_to_output_dir(trainer)
-    config = trainer.args
-    common.log(f"GRPO: {config.num_generations} answers per prompt, {config.generation_batch_size} answers per "
-               f"generation batch, <= {config.max_completion_length} new tokens at temperature {config.temperature}; "
-               f"rewards: gold {GOLD_REWARD}, format {FORMAT_REWARD}; beta {config.beta}, lr {config.learning_rate}")
-    common.log(f"answering {len(rows)} held-out prompts greedily before training ...")
-    before = heldout.measure(trainer.model, tokenizer, rows, s, adapter_off=True)
-    trainer.train(resume_from_checkpoint=common.resume_arg(s))
-    common.log(f"answering the same {len(rows)} held-out prompts after training ...")
-    after = heldout.measure(trainer.model, tokenizer, rows, s)
-    heldout.save_answers(config.output_dir, rows, before, after)
-    curve = curve_metrics(recorder.logs)
-    metrics = {"train_steps": trainer.state.global_step, "num_generations": config.num_generations,
-               "gold_reward_value": GOLD_REWARD, "format_reward_value": FORMAT_REWARD, **curve,
-               **heldout.summary(before, after)}
-    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
-    k = curve["curve_quarter"]
+class GRPOStage(Stage):
+    evaluates = False  # no eval loss: measured by the held-out answers and the reward curve
 
-    def span(name: str, digits: int = 3) -> str:
-        return f"{fmt(curve[f'{name}_first'], digits)} -> {fmt(curve[f'{name}_last'], digits)}"
+    def build_trainer(self, opening: Opening, callbacks: list):
+        s = self.s
+        model = common.load_model_for(opening.model_path, s, revision=s.model.model_revision)
+        trainer = build_grpo_trainer(s, model, opening.tokenizer, opening.train, callbacks)
+        config = trainer.args
+        common.log(f"GRPO: {config.num_generations} answers per prompt, {config.generation_batch_size} answers per "
+                   f"generation batch, <= {config.max_completion_length} new tokens at temperature "
+                   f"{config.temperature}; rewards: gold {GOLD_REWARD}, format {FORMAT_REWARD}; beta {config.beta}, "
+                   f"lr {config.learning_rate}")
+        return trainer
 
-    common.print_summary(s, [
-        heldout.tom_line(metrics),
-        f"training answers (sampled, {config.num_generations} per prompt), first {k} vs last {k} steps: reward "
-        f"{span('reward')} (gold {span('gold_reward')}, format {span('format_reward')}); answer length "
-        f"{span('completion_tokens', 1)} tokens; prompts whose answers all scored alike {span('zero_std_share')}"],
-        final, model_path)
-    return metrics
+    def metrics(self, run: Trained) -> dict:
+        return {"train_steps": run.trainer.state.global_step, "num_generations": run.trainer.args.num_generations,
+                "gold_reward_value": GOLD_REWARD, "format_reward_value": FORMAT_REWARD, **curve_metrics(run.logs)}
+
+    def summary_lines(self, run: Trained, metrics: dict) -> list[str]:
+        k = metrics["curve_quarter"]
+
+        def span(name: str, digits: int = 3) -> str:
+            return f"{fmt(metrics[f'{name}_first'], digits)} -> {fmt(metrics[f'{name}_last'], digits)}"
+
+        return [heldout.tom_line(metrics),
+                f"training answers (sampled, {metrics['num_generations']} per prompt), first {k} vs last {k} steps: "
+                f"reward {span('reward')} (gold {span('gold_reward')}, format {span('format_reward')}); answer length "
+                f"{span('completion_tokens', 1)} tokens; prompts whose answers all scored alike "
+                f"{span('zero_std_share')}"]

@@ -24,6 +24,7 @@ from ..data import DEFAULT_DATASET, FULL_PROMPT_TEMPLATE, PROMPT_TEMPLATE, token
 from ..data.gold import judge
 from ..io import atomic_write_text
 from . import tom
+from .args import StageSettings
 from .common import change
 
 ANSWERS_FILE = "heldout_answers.jsonl"
@@ -150,7 +151,7 @@ def tom_verdicts(texts: list[str], rows, ended: list[bool]) -> list[bool | None]
     return verdicts
 
 
-def measure(model, tokenizer, rows, s, reward_model=None, adapter_off: bool = False) -> dict:
+def measure(model, tokenizer, rows, s: StageSettings, reward_model=None, adapter_off: bool = False) -> dict:
     """Answer ``rows`` greedily with ``model`` (its LoRA adapter switched off with ``adapter_off``: the model before
     training) and summarize: mean reward-model score, gold accuracy (ToM items: also per form), share of answers that
     ended, mean length in tokens (EOS included)."""
@@ -182,7 +183,7 @@ def measure(model, tokenizer, rows, s, reward_model=None, adapter_off: bool = Fa
     return result
 
 
-def prompt_template(s) -> str:
+def prompt_template(s: StageSettings) -> str:
     """How a stage turns the prompt column into the text before the answer: ToM items hold the whole prompt."""
     return FULL_PROMPT_TEMPLATE if s.data.tom_items else PROMPT_TEMPLATE
 

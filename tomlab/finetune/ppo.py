@@ -12,12 +12,19 @@ multi-process or DeepSpeed launch is refused with one error line.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..data import tokenize_prompt
 from ..errors import ToMLabError
 from . import common, heldout
+from .args import StageSettings
 from .common import change, fmt
 from .precision import float32_score_head, mixed_precision
+from .skeleton import Opening, Stage, Trained
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 
 def refuse_multiprocess() -> None:
@@ -30,7 +37,7 @@ def refuse_multiprocess() -> None:
                           "cannot use a wrapped model; start PPO/ppo_rl_training.py with plain python")
 
 
-def value_model(path: str, s, tokenizer):
+def value_model(path: str, s: StageSettings, tokenizer):
     """The critic: the reward model's weights with their own LoRA adapter (injected in place) and a trainable
     float32 head. TRL reaches the critic's backbone by ``base_model_prefix`` and its ``score`` head, so the adapter is
     injected rather than wrapping the model in a PeftModel."""
@@ -54,8 +61,17 @@ def value_model(path: str, s, tokenizer):
     return value
 
 
-def _load(s):
-    """Paths, data, tokenizer, and the three models (policy, frozen reward model, critic)."""
+@dataclass
+class PPOOpening(Opening):
+    """What PPO starts from: besides the base model, data and tokenizer, its three models."""
+
+    policy: PreTrainedModel  # the merged SFT model, trained with a LoRA adapter
+    reward: PreTrainedModel  # the merged reward model, frozen; scores rollouts and the held-out answers
+    value: PreTrainedModel  # the critic (value_model)
+
+
+def _load(s: StageSettings) -> PPOOpening:
+    """Paths, data, tokenizer (padding on the left), and the three models (policy, frozen reward model, critic)."""
     model_path = common.resolve(s.model.model_name_or_path, "--model_name_or_path")
     reward_path = common.resolve(s.train.reward_model_path, "--reward_model_name")
     train, evals = common.load_data(s)
@@ -74,10 +90,10 @@ def _load(s):
     reward.config.pad_token_id = tokenizer.pad_token_id
     reward.requires_grad_(False)
     float32_score_head(reward)  # scores in float32 resolution (a bf16 score has 3 significant digits)
-    return model_path, train, evals, tokenizer, policy, reward, value_model(reward_path, s, tokenizer)
+    return PPOOpening(model_path, train, evals, tokenizer, policy, reward, value_model(reward_path, s, tokenizer))
 
 
-def build_ppo_trainer(s, tokenizer, policy, reward, value, train, evals, callbacks: list):
+def build_ppo_trainer(s: StageSettings, tokenizer, policy, reward, value, train, evals, callbacks: list):
     """The PPOTrainer, its Accelerator in the mixed precision the config asks for (TRL builds it without one)."""
     import torch
     from accelerate.utils import patch_environment
@@ -107,45 +123,58 @@ def _mean(rows: list[dict], key: str):
     return sum(values) / len(values) if values else None
 
 
-def run_ppo(s, callbacks: list) -> dict:
-    common.header(s)
-    if s.train.resume_from_checkpoint:
-        raise ToMLabError("--resume_from_checkpoint: TRL 1.12's PPOTrainer cannot resume a run; start it again "
-                          "(or continue from the merged policy with --model_name)")
-    common.prepare_output_dir(s)
-    model_path, train, evals, tokenizer, policy, reward, value = _load(s)
-    rows = heldout.heldout_rows(evals, s.script.heldout_prompts)
-    recorder = common.LogRecorder()
-    trainer = build_ppo_trainer(s, tokenizer, policy, reward, value, train, evals, [recorder, *callbacks])
-    config = trainer.args
-    common.log(f"PPO: {config.num_total_batches} updates of {config.batch_size} rollouts ({config.response_length} new "
-        f"tokens at most, KL coefficient {config.kl_coef}, lr {config.learning_rate}, mixed precision "
-        f"{trainer.accelerator.mixed_precision})")
-    policy = trainer.model.policy
-    common.log(f"answering {len(rows)} held-out prompts greedily before training ...")
-    before = heldout.measure(policy, tokenizer, rows, s, reward_model=reward, adapter_off=True)
-    trainer.train()
-    common.log(f"answering the same {len(rows)} held-out prompts after training ...")
-    after = heldout.measure(policy, tokenizer, rows, s, reward_model=reward)
-    heldout.save_answers(config.output_dir, rows, before, after)
-    updates = [r for r in recorder.logs if "objective/scores" in r]
-    if not updates:
-        raise ToMLabError("PPO logged no update: check --total_episodes against the rollout batch size")
-    k = max(1, len(updates) // 4)
-    first, last = updates[:k], updates[-k:]
-    metrics = {"updates": len(updates), "rollouts_per_update": config.batch_size,
-               "mean_reward_first": _mean(first, "objective/scores"),
-               "mean_reward_last": _mean(last, "objective/scores"), "kl_last": _mean(last, "objective/kl"),
-               "entropy_first": _mean(first, "objective/entropy"), "entropy_last": _mean(last, "objective/entropy"),
-               "rlhf_reward_last": _mean(last, "objective/rlhf_reward"),
-               "mixed_precision": trainer.accelerator.mixed_precision, **heldout.summary(before, after)}
-    final = common.finish(s, trainer, tokenizer, model_path, metrics, "causal-lm")
-    common.print_summary(s, [f"held-out prompts ({len(rows)}, greedy): mean reward-model score "
-                             f"{change(metrics, 'heldout_mean_reward')}, gold accuracy "
-                             f"{change(metrics, 'heldout_gold_accuracy')}",
-                             f"rollout score (sampled), first {k} vs last {k} updates: "
-                             f"{fmt(metrics['mean_reward_first'])} -> {fmt(metrics['mean_reward_last'])}",
-                             f"KL(policy || reference) over the last {k} updates: {fmt(metrics['kl_last'])}; "
-                             f"entropy {fmt(metrics['entropy_first'])} -> {fmt(metrics['entropy_last'])}"],
-                         final, model_path)
-    return metrics
+class PPOStage(Stage):
+    evaluates = False  # TRL's PPOTrainer has no evaluation loss: measured by the held-out answers and the rollouts
+
+    def open(self) -> PPOOpening:
+        s = self.s
+        common.header(s)
+        if s.train.resume_from_checkpoint:
+            raise ToMLabError("--resume_from_checkpoint: TRL 1.12's PPOTrainer cannot resume a run; start it again "
+                              "(or continue from the merged policy with --model_name)")
+        common.prepare_output_dir(s)
+        return _load(s)
+
+    def build_trainer(self, opening: PPOOpening, callbacks: list):
+        trainer = build_ppo_trainer(self.s, opening.tokenizer, opening.policy, opening.reward, opening.value,
+                                    opening.train, opening.evals, callbacks)
+        config = trainer.args
+        common.log(f"PPO: {config.num_total_batches} updates of {config.batch_size} rollouts ({config.response_length} "
+                   f"new tokens at most, KL coefficient {config.kl_coef}, lr {config.learning_rate}, mixed precision "
+                   f"{trainer.accelerator.mixed_precision})")
+        return trainer
+
+    def answer(self, trainer, opening: PPOOpening, rows, before: bool) -> dict:
+        """The policy's greedy answers, each scored by the reward model."""
+        return heldout.measure(trainer.model.policy, opening.tokenizer, rows, self.s, reward_model=opening.reward,
+                               adapter_off=before)
+
+    def train(self, trainer) -> None:
+        trainer.train()  # no resumption (refused in open)
+
+    def metrics(self, run: Trained) -> dict:
+        updates = [r for r in run.logs if "objective/scores" in r]
+        if not updates:
+            raise ToMLabError("PPO logged no update: check --total_episodes against the rollout batch size")
+        k = _quarter(len(updates))
+        first, last = updates[:k], updates[-k:]
+        return {"updates": len(updates), "rollouts_per_update": run.trainer.args.batch_size,
+                "mean_reward_first": _mean(first, "objective/scores"),
+                "mean_reward_last": _mean(last, "objective/scores"), "kl_last": _mean(last, "objective/kl"),
+                "entropy_first": _mean(first, "objective/entropy"), "entropy_last": _mean(last, "objective/entropy"),
+                "rlhf_reward_last": _mean(last, "objective/rlhf_reward"),
+                "mixed_precision": run.trainer.accelerator.mixed_precision}
+
+    def summary_lines(self, run: Trained, metrics: dict) -> list[str]:
+        k = _quarter(metrics["updates"])
+        return [f"held-out prompts ({len(run.rows)}, greedy): mean reward-model score "
+                f"{change(metrics, 'heldout_mean_reward')}, gold accuracy {change(metrics, 'heldout_gold_accuracy')}",
+                f"rollout score (sampled), first {k} vs last {k} updates: "
+                f"{fmt(metrics['mean_reward_first'])} -> {fmt(metrics['mean_reward_last'])}",
+                f"KL(policy || reference) over the last {k} updates: {fmt(metrics['kl_last'])}; "
+                f"entropy {fmt(metrics['entropy_first'])} -> {fmt(metrics['entropy_last'])}"]
+
+
+def _quarter(updates: int) -> int:
+    """How many updates the first and the last quarter hold (at least one)."""
+    return max(1, updates // 4)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from ..data import tokenize_prompt, tokenize_response
 from . import common
+from .args import StageSettings
 from .common import change
 from .precision import float32_score_head
+from .skeleton import Opening, Stage, Trained, tokenized
 
 
-def build_reward_trainer(s, model_path: str, train, evals, tokenizer, callbacks: list):
+def build_reward_trainer(s: StageSettings, model_path: str, train, evals, tokenizer, callbacks: list):
     """The RewardTrainer on pre-tokenized pairs, its ``score`` head trainable in float32."""
     from trl import RewardTrainer
 
@@ -18,8 +20,7 @@ def build_reward_trainer(s, model_path: str, train, evals, tokenizer, callbacks:
         return {"chosen_ids": prompt_ids + tokenize_response(tokenizer, row["chosen"]),
                 "rejected_ids": prompt_ids + tokenize_response(tokenizer, row["rejected"])}
 
-    train = train.map(tokenize, remove_columns=train.column_names, desc="Tokenizing train")
-    evals = evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval")
+    train, evals = tokenized(train, evals, tokenize)
     model = common.load_model_for(model_path, s, task="seq-cls", revision=s.model.model_revision)
     model.config.pad_token_id = tokenizer.pad_token_id
     float32_score_head(model)  # peft's modules_to_save copies it: the trained head is float32 too
@@ -27,22 +28,24 @@ def build_reward_trainer(s, model_path: str, train, evals, tokenizer, callbacks:
                          processing_class=tokenizer, peft_config=common.lora_config(s, "SEQ_CLS"), callbacks=callbacks)
 
 
-def run_reward(s, callbacks: list) -> dict:
-    model_path, train, evals, tokenizer = common.start(s, "--model_name_or_path")
-    recorder = common.LogRecorder()
-    trainer = build_reward_trainer(s, model_path, train, evals, tokenizer, [recorder, *callbacks])
-    common.events_to_output_dir(trainer)
-    common.log("evaluating before training ...")
-    before = trainer.evaluate()
-    trainer.train(resume_from_checkpoint=common.resume_arg(s))
-    after = trainer.evaluate()
-    metrics = {"eval_accuracy_before": before.get("eval_accuracy"), "eval_accuracy_after": after.get("eval_accuracy"),
-               "eval_margin_before": before.get("eval_margin"), "eval_margin_after": after.get("eval_margin"),
-               "eval_loss_after": after.get("eval_loss"), "eval_pairs": len(evals),
-               "train_steps": trainer.state.global_step}
-    final = common.finish(s, trainer, tokenizer, model_path, metrics, "seq-cls")
-    common.print_summary(s, [f"pairwise accuracy on {len(evals)} held-out pairs (chosen scored above rejected): "
-                             f"{change(metrics, 'eval_accuracy')}",
-                             f"mean reward margin chosen - rejected: {change(metrics, 'eval_margin')}"],
-                         final, model_path)
-    return metrics
+class RewardStage(Stage):
+    task = "seq-cls"
+
+    def heldout_rows(self, evals):
+        return None  # a reward model answers nothing: it is measured on the held-out pairs
+
+    def build_trainer(self, opening: Opening, callbacks: list):
+        return build_reward_trainer(self.s, opening.model_path, opening.train, opening.evals, opening.tokenizer,
+                                    callbacks)
+
+    def metrics(self, run: Trained) -> dict:
+        before, after = run.before.evaluation, run.after.evaluation
+        return {"eval_accuracy_before": before.get("eval_accuracy"), "eval_accuracy_after": after.get("eval_accuracy"),
+                "eval_margin_before": before.get("eval_margin"), "eval_margin_after": after.get("eval_margin"),
+                "eval_loss_after": after.get("eval_loss"), "eval_pairs": len(run.opening.evals),
+                "train_steps": run.trainer.state.global_step}
+
+    def summary_lines(self, run: Trained, metrics: dict) -> list[str]:
+        return [f"pairwise accuracy on {metrics['eval_pairs']} held-out pairs (chosen scored above rejected): "
+                f"{change(metrics, 'eval_accuracy')}",
+                f"mean reward margin chosen - rejected: {change(metrics, 'eval_margin')}"]

@@ -1,4 +1,5 @@
-"""The entry point of the stage scripts in ``PPO/``, ``DPO/`` and ``GRPO/``: parse the settings, then run one stage."""
+"""The entry point of the stage scripts in ``PPO/``, ``DPO/`` and ``GRPO/``: parse the settings, then run one stage
+(its :class:`~tomlab.finetune.skeleton.Stage`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import warnings
 
 from .args import parse_stage_args
 from .common import log
-from .dpo import run_dpo
-from .grpo import run_grpo
-from .ppo import refuse_multiprocess, run_ppo
-from .reward import run_reward
-from .sft import run_sft
+from .dpo import DPOStage
+from .grpo import GRPOStage
+from .ppo import PPOStage, refuse_multiprocess
+from .reward import RewardStage
+from .sft import SFTStage
 from .threads import ThreadGovernor
 
-RUNNERS = {"sft": run_sft, "reward": run_reward, "ppo": run_ppo, "dpo": run_dpo, "grpo": run_grpo}
+#: Each stage's :class:`tomlab.finetune.skeleton.Stage`, by the name its settings carry.
+STAGES = {"sft": SFTStage, "reward": RewardStage, "ppo": PPOStage, "dpo": DPOStage, "grpo": GRPOStage}
 
 
 def quiet_library_chatter() -> None:
@@ -34,4 +36,4 @@ def main(stage: str, description: str, output_dir: str, argv=None) -> dict:
     settings = parse_stage_args(stage, description, output_dir, argv)
     governor = ThreadGovernor(log=log)
     governor.check(force=True)
-    return RUNNERS[stage](settings, governor.callbacks())
+    return STAGES[stage](settings).run(governor.callbacks())
