@@ -1,11 +1,15 @@
-"""Shared fixtures: tiny random models (built in seconds, no hub) for every stage's tests."""
+"""Shared fixtures: tiny random models (built in seconds, no hub) for every stage's tests; and the entry of a script
+as a researcher runs it (:func:`script`, :func:`fails`)."""
 
 from __future__ import annotations
 
 import json
+import runpy
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 CHAT_TEMPLATE = (
@@ -14,8 +18,24 @@ CHAT_TEMPLATE = (
 )
 
 
+def script(rel: str):
+    """The ``run``/``main`` entry of a script (``rel``: its path in the repository), loaded as the file a researcher
+    runs."""
+    g = runpy.run_path(str(ROOT / rel), run_name="script_under_test")
+    return g.get("run") or g["main"]
+
+
+def fails(rel: str, argv: list[str], capsys, match: str) -> None:
+    """The script exits with status 2 and one ``error:`` line that holds ``match``."""
+    with pytest.raises(SystemExit) as exc:
+        script(rel)(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and match in err[-1], err[-1]
+
+
 def _corpus() -> list[str]:
-    data = Path(__file__).resolve().parent.parent / "data"
+    data = ROOT / "data"
     texts = []
     for name in ("tom_scenarios.json", "cot_example_scenarios.json"):
         for item in json.loads((data / name).read_text())["scenarios"]:

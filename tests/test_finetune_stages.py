@@ -5,20 +5,13 @@ files and measures itself before and after. Bad input fails clearly."""
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, fails, script
 
-ROOT = Path(__file__).resolve().parent.parent
 FEW = ["--preset", "smoke", "--max_train_samples", "16", "--max_eval_samples", "8", "--per_device_eval_batch_size",
        "8", "--save_steps", "1000", "--heldout_prompts", "4", "--heldout_max_new_tokens", "4"]
-
-
-def script(rel):
-    """The ``run``/``main`` entry of a stage script, loaded as the file a researcher runs."""
-    g = runpy.run_path(str(ROOT / rel), run_name="stage_under_test")
-    return g.get("run") or g["main"]
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
@@ -336,9 +329,9 @@ def test_ppo_critic_head_is_float32_and_takes_any_input(tiny_model_dir):
 def test_ppo_refuses_a_multiprocess_or_deepspeed_launch(tiny_model_dir, tmp_path, capsys, monkeypatch, env):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    _fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), "--reward_model_name", str(tiny_model_dir),
-                                      "--output_dir", str(tmp_path / "p"), *FEW], capsys,
-           "PPO runs in one process without DeepSpeed")
+    fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), "--reward_model_name", str(tiny_model_dir),
+                                     "--output_dir", str(tmp_path / "p"), *FEW], capsys,
+          "PPO runs in one process without DeepSpeed")
     assert not (tmp_path / "p").exists()
 
 
@@ -400,19 +393,11 @@ def test_docs_state_the_prompt_formats_as_they_are():
 
 
 # ------------------------------------------------------------------------------------------------ bad input
-def _fails(rel, argv, capsys, match):
-    with pytest.raises(SystemExit) as exc:
-        script(rel)(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: ") and match in err[-1], err[-1]
-
-
 def test_refuses_a_non_empty_output_dir(tiny_model_dir, tmp_path, capsys):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("mine")
-    _fails("PPO/ppo_supervised_finetuning.py", ["--model_name", str(tiny_model_dir), "--output_dir",
-                                                str(tmp_path / "out"), *FEW], capsys, "exists and is not empty")
+    fails("PPO/ppo_supervised_finetuning.py", ["--model_name", str(tiny_model_dir), "--output_dir",
+                                               str(tmp_path / "out"), *FEW], capsys, "exists and is not empty")
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
 
 
@@ -439,29 +424,29 @@ def test_bad_settings_are_one_clear_error(tiny_model_dir, tmp_path, capsys, extr
     if "--preset" in extra:
         argv = [a for i, a in enumerate(argv) if not (a == "--preset" and argv[i + 1] == "smoke") and
                 not (a == "smoke" and argv[i - 1] == "--preset")]
-    _fails("DPO/dpo_finetuning.py", argv, capsys, match)
+    fails("DPO/dpo_finetuning.py", argv, capsys, match)
     assert not (tmp_path / "o").exists()
 
 
 def test_bad_recipe_is_one_clear_error(tiny_model_dir, tmp_path, capsys):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("learning_rat: 1.0e-4\n")
-    _fails("DPO/dpo_finetuning.py", ["--config", str(recipe), "--model_name_or_path", str(tiny_model_dir)], capsys,
-           "unknown setting learning_rat for the dpo stage")
+    fails("DPO/dpo_finetuning.py", ["--config", str(recipe), "--model_name_or_path", str(tiny_model_dir)], capsys,
+          "unknown setting learning_rat for the dpo stage")
 
 
 def test_ppo_needs_a_reward_model_and_cannot_resume(tiny_model_dir, tmp_path, capsys):
-    _fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), *FEW], capsys,
-           "--reward_model_name is required")
-    _fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), "--reward_model_name", str(tiny_model_dir),
-                                      "--output_dir", str(tmp_path / "p"), "--resume_from_checkpoint", "last", *FEW],
-           capsys, "cannot resume")
+    fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), *FEW], capsys,
+          "--reward_model_name is required")
+    fails("PPO/ppo_rl_training.py", ["--model_name", str(tiny_model_dir), "--reward_model_name", str(tiny_model_dir),
+                                     "--output_dir", str(tmp_path / "p"), "--resume_from_checkpoint", "last", *FEW],
+          capsys, "cannot resume")
 
 
 def test_resume_needs_a_checkpoint(tiny_model_dir, tmp_path, capsys):
-    _fails("PPO/ppo_supervised_finetuning.py", ["--model_name", str(tiny_model_dir), "--output_dir",
-                                                str(tmp_path / "o"), "--resume_from_checkpoint", "last", *FEW],
-           capsys, "no checkpoint-* folder")
+    fails("PPO/ppo_supervised_finetuning.py", ["--model_name", str(tiny_model_dir), "--output_dir",
+                                               str(tmp_path / "o"), "--resume_from_checkpoint", "last", *FEW],
+          capsys, "no checkpoint-* folder")
 
 
 def test_resume_and_overwrite(tiny_model_dir, tmp_path):

@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, fails, script
 
-ROOT = Path(__file__).resolve().parent.parent
 FEW = ["--preset", "tom-smoke", "--max_train_samples", "16", "--max_eval_samples", "8", "--per_device_eval_batch_size",
        "8", "--save_steps", "1000", "--heldout_prompts", "4", "--heldout_max_new_tokens", "4", "--max_steps", "2"]
 
@@ -51,11 +51,6 @@ def write_tom_data(folder: Path, per_cell: int = 1, drop: str | None = None) -> 
         rows = [{k: v for k, v in r.items() if k != drop} for r in tom_rows(seed, per_cell, split)]
         (folder / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return folder
-
-
-def script(rel):
-    g = runpy.run_path(str(ROOT / rel), run_name="stage_under_test")
-    return g.get("run") or g["main"]
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
@@ -256,25 +251,17 @@ def test_tom_chain_runs_three_routes_from_the_base_and_resumes(tmp_path, monkeyp
 
 
 # ------------------------------------------------------------------------------------------------ bad input
-def _fails(rel, argv, capsys, match):
-    with pytest.raises(SystemExit) as exc:
-        script(rel)(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error: ") and match in err[-1], err[-1]
-
-
 def test_chain_refuses_an_unknown_route_a_missing_data_folder_and_a_folder_that_is_no_model(tmp_path, capsys):
     data = write_tom_data(tmp_path / "data")
     out = tmp_path / "tom"
-    _fails("scripts/tom_training_chain.py", ["--out", str(out), "--dataset", str(data), "--routes", "sft,ppo"],
-           capsys, "--routes sft,ppo: no such route ppo (routes: sft, dpo, grpo)")
-    _fails("scripts/tom_training_chain.py", ["--out", str(out), "--dataset", str(tmp_path / "none")], capsys,
-           "no such folder")
+    fails("scripts/tom_training_chain.py", ["--out", str(out), "--dataset", str(data), "--routes", "sft,ppo"],
+          capsys, "--routes sft,ppo: no such route ppo (routes: sft, dpo, grpo)")
+    fails("scripts/tom_training_chain.py", ["--out", str(out), "--dataset", str(tmp_path / "none")], capsys,
+          "no such folder")
     (tmp_path / "nomodel").mkdir()
     (tmp_path / "nomodel" / "notes.txt").write_text("x")
-    _fails("scripts/tom_training_chain.py", ["--out", str(out), "--dataset", str(data), "--model_name",
-                                             str(tmp_path / "nomodel")], capsys, "must be a folder holding config.json")
+    fails("scripts/tom_training_chain.py", ["--out", str(out), "--dataset", str(data), "--model_name",
+                                            str(tmp_path / "nomodel")], capsys, "must be a folder holding config.json")
     assert not out.exists()
 
 
@@ -283,8 +270,8 @@ def test_chain_refuses_an_unknown_route_a_missing_data_folder_and_a_folder_that_
 def test_routes_refuse_data_without_gold(tiny_model_dir, tmp_path, capsys, rel):
     data = write_tom_data(tmp_path / "data", drop="answer")
     out = tmp_path / "o"
-    _fails(rel, ["--model_name", str(tiny_model_dir), "--dataset", str(data), "--output_dir", str(out), *FEW],
-           capsys, "no column 'answer'")
+    fails(rel, ["--model_name", str(tiny_model_dir), "--dataset", str(data), "--output_dir", str(out), *FEW],
+          capsys, "no column 'answer'")
     assert not out.exists()
 
 
@@ -296,18 +283,18 @@ def test_routes_refuse_a_row_without_gold_a_bad_gold_and_a_folder_that_is_no_mod
     (data / "validation.jsonl").write_text("\n".join([*rows[:2], json.dumps({**row, "answer": None}), *rows[3:]]))
     out = tmp_path / "o"
     base = ["--dataset", str(data), "--output_dir", str(out), *FEW]
-    _fails("GRPO/grpo_training.py", ["--model_name", str(tiny_model_dir), *base], capsys,
-           "(validation split) row 2: no value in column 'answer'")
+    fails("GRPO/grpo_training.py", ["--model_name", str(tiny_model_dir), *base], capsys,
+          "(validation split) row 2: no value in column 'answer'")
     (data / "validation.jsonl").write_text("\n".join([*rows[:2], json.dumps({**row, "answer": "maybe"}), *rows[3:]]))
-    _fails("DPO/dpo_finetuning.py", ["--model_name", str(tiny_model_dir), *base], capsys, "gold answer 'maybe'")
+    fails("DPO/dpo_finetuning.py", ["--model_name", str(tiny_model_dir), *base], capsys, "gold answer 'maybe'")
     (tmp_path / "nomodel").mkdir()
-    _fails("GRPO/grpo_training.py", ["--model_name", str(tmp_path / "nomodel"), *base], capsys,
-           "must be a folder holding config.json")
+    fails("GRPO/grpo_training.py", ["--model_name", str(tmp_path / "nomodel"), *base], capsys,
+          "must be a folder holding config.json")
     assert not out.exists()
 
 
 def test_tom_items_only_where_they_make_sense(tiny_model_dir, tmp_path, capsys):
-    _fails("GRPO/grpo_training.py", ["--model_name", str(tiny_model_dir), "--tom_items", "false", *FEW], capsys,
-           "--tom_items false: GRPO's reward reads the gold answer")
-    _fails("PPO/ppo_reward_modeling.py", ["--model_name", str(tiny_model_dir), "--tom_items", "true", "--preset",
-                                          "smoke"], capsys, "--tom_items: the reward stage does not take ToM items")
+    fails("GRPO/grpo_training.py", ["--model_name", str(tiny_model_dir), "--tom_items", "false", *FEW], capsys,
+          "--tom_items false: GRPO's reward reads the gold answer")
+    fails("PPO/ppo_reward_modeling.py", ["--model_name", str(tiny_model_dir), "--tom_items", "true", "--preset",
+                                         "smoke"], capsys, "--tom_items: the reward stage does not take ToM items")
