@@ -12,6 +12,7 @@ from .skeleton import Opening, Stage, Trained, tokenized
 
 class SFTStage(Stage):
     def heldout_rows(self, evals):
+        """Held-out prompts for ToM items (``--tom_items``) only; otherwise SFT is measured by its held-out loss."""
         return super().heldout_rows(evals) if self.s.data.tom_items else None
 
     def build_trainer(self, opening: Opening, callbacks: list):

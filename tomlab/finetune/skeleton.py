@@ -21,6 +21,7 @@ greedy answers to the held-out prompts (:meth:`Stage.answer`). The console annou
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -72,7 +73,7 @@ def tokenized(train: Dataset, evals: Dataset, tokenize: Callable[[dict], dict]) 
             evals.map(tokenize, remove_columns=evals.column_names, desc="Tokenizing eval"))
 
 
-class Stage:
+class Stage(ABC):
     """One finetuning stage: :meth:`run` is the skeleton; a subclass fills in :meth:`build_trainer`,
     :meth:`metrics` and :meth:`summary_lines`, and overrides the other hooks where it differs."""
 
@@ -99,24 +100,25 @@ class Stage:
         """The held-out prompts answered greedily before and after training: the first ``--heldout_prompts``."""
         return heldout.heldout_rows(evals, self.s.script.heldout_prompts)
 
+    @abstractmethod
     def build_trainer(self, opening: Opening, callbacks: list) -> Trainer:
         """The stage's data (tokenized as it trains on them), model and TRL trainer, given ``callbacks``."""
-        raise NotImplementedError
 
     def answer(self, trainer: Trainer, opening: Opening, rows: Dataset, before: bool) -> dict:
         """Answer the held-out prompts greedily (:func:`heldout.measure`); before training with the adapter off."""
         return heldout.measure(trainer.model, opening.tokenizer, rows, self.s, adapter_off=before)
 
     def train(self, trainer: Trainer) -> None:
+        """Train, resuming from a checkpoint where ``--resume_from_checkpoint`` asks."""
         trainer.train(resume_from_checkpoint=common.resume_arg(self.s))
 
+    @abstractmethod
     def metrics(self, run: Trained) -> dict:
         """The stage's own figures for metrics.json (the held-out answers' figures follow them)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def summary_lines(self, run: Trained, metrics: dict) -> list[str]:
         """What the stage's summary says it measured, one line each."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------------------------------------ the skeleton
     def run(self, callbacks: list) -> dict:
