@@ -13,7 +13,7 @@ import pytest
 from tomlab.data import belief, generator
 from tomlab.data.gold import judge, normalise
 from tomlab.data.separability import GOAL, report
-from tomlab.data.stories import FAMILIES, HELD_OUT_FAMILIES, HELD_OUT_TEMPLATES, Draw
+from tomlab.data.stories import FAMILIES, HELD_OUT_FAMILIES, HELD_OUT_TEMPLATES, NOT_HELD_OUT, Draw
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "context_qa_pairs"
@@ -99,7 +99,7 @@ def test_sizes_splits_and_held_out_families(rows):
     for r in evals:
         expected = "family" if r["family"] in HELD_OUT_FAMILIES else "template"
         assert r["held_out"] == expected and (expected == "family" or HELD_OUT_TEMPLATES[r["family"]] == r["template"])
-    assert all(r["held_out"] == generator.NOT_HELD_OUT and r["source"] == "minimal" for r in train)
+    assert all(r["held_out"] == NOT_HELD_OUT and r["source"] == "minimal" for r in train)
     per_family = collections.Counter(r["family"] for r in train)
     assert max(per_family.values()) - min(per_family.values()) <= 0.05 * len(train)
     for r in train + evals:
