@@ -39,7 +39,7 @@ from ..grading import GRADER_VERSION, grade_files, is_answer_file
 from ..grading.labels import DEFAULT_LABEL_STORE
 from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..models import repo_relative
-from ..scenarios import REPO_ROOT
+from ..paths import REPO_ROOT
 from ..schema import PROMPTINGS
 from ..tasks import tomi
 from ..tasks.items import read_jsonl
