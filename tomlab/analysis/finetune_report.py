@@ -21,6 +21,7 @@ from ..data.loader import DEFAULT_DATASET
 from ..data.separability import format_report
 from ..data.separability import report as separability
 from ..errors import ToMLabError
+from ..formatting import fmt, fmt_p
 from ..grading import GRADER_VERSION, GradedFile
 from ..io import atomic_write_bytes, atomic_write_text, read_json
 from ..models import repo_relative
@@ -34,8 +35,6 @@ from .report import (
     chance_markdown,
     committed_markdown,
     figure_accuracy,
-    fmt,
-    fmt_p,
     models_of,
     yes_no_bias,
 )
@@ -131,7 +130,7 @@ def comparisons_markdown(rows: list[dict]) -> str:
     for r in rows:
         t = r["test"]
         lines.append(f"| {r['a']} vs {r['b']} | {r['prompting']} | {fmt(t.mean_b, 3)} | {fmt(t.mean_a, 3)} | "
-                     f"{fmt(t.diff, 3)} | {fmt(t.t)} | {int(t.df)} | {fmt_p(t.p)} | {fmt_p(r['p_holm'])} | "
+                     f"{fmt(t.diff, 3)} | {fmt(t.t, 2)} | {int(t.df)} | {fmt_p(t.p)} | {fmt_p(r['p_holm'])} | "
                      f"{'yes' if r['significant'] else 'no'} | {fmt(r['detectable'], 3)} | "
                      f"{fmt(r['detectable_holm'], 3)} |")
     return "\n".join(lines) + "\n"
