@@ -26,6 +26,7 @@ def model_key(name: str) -> str:
 
 
 def published_for(model: str) -> dict | None:
+    """The original report's accuracy per prompting type for ``model`` (matched by :func:`model_key`), or None."""
     key = model_key(model)
     for name, row in PUBLISHED_ACCURACY.items():
         if model_key(name) == key:

@@ -3,14 +3,14 @@
 One table per family maps each of its templates (a setting) to that setting's words: intros, the things, places,
 people's tasks or teams a story draws from, filler sentences that change nothing a question asks about, and
 closings. ``{A}``, ``{B}``, ``{P}`` ... in a sentence are filled by the family function (its docstring names them).
-An answer key (a place, a thing, a task's key word) is never a substring of another key of the same table, so an
-answer names exactly one of them. No name here (:data:`PEOPLE`, :data:`PROPER_NAMES`) occurs in the test scenarios
-or the chain-of-thought examples: :mod:`tomlab.data.generator` checks it before it writes a row.
+A comment above a table says what its tuples hold and which of their words is a question's answer key. No name
+here (:data:`PEOPLE`, :data:`PROPER_NAMES`) occurs in the test scenarios or the chain-of-thought examples:
+:mod:`tomlab.data.generator` checks it before it writes a row.
 """
 
 from __future__ import annotations
 
-# Names and pronouns; none occurs in the test scenarios or the chain-of-thought examples (checked by the generator).
+#: Names and pronouns; none occurs in the test scenarios or the chain-of-thought examples (checked by the generator).
 PEOPLE = [
     ("Maya", "she"), ("Omar", "he"), ("Priya", "she"), ("Diego", "he"), ("Hana", "she"), ("Kofi", "he"),
     ("Elena", "she"), ("Marcus", "he"), ("Nina", "she"), ("Ravi", "he"), ("Sofia", "she"), ("Theo", "he"),
