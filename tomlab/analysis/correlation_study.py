@@ -39,7 +39,7 @@ from ..experiment.config import (
 from ..experiment.runner import check_backend_flags, run_experiment
 from ..grading import GRADER_VERSION, grade_files
 from ..io import atomic_write_json, atomic_write_text
-from ..scenarios import REPO_ROOT
+from ..paths import REPO_ROOT
 from ..schema import PROMPTINGS
 from ..tasks.runner import BENCHMARKS, BenchmarkConfig, run_benchmark
 from ..tasks.runner import DEFAULTS as BENCHMARK_DEFAULTS

@@ -32,8 +32,9 @@ from ..models import (
     repo_relative,
     resolve_model,
 )
+from ..paths import REPO_ROOT
 from ..prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
-from ..scenarios import REPO_ROOT, load_cot_examples, load_scenarios
+from ..scenarios import load_cot_examples, load_scenarios
 from .config import ExperimentConfig, ModelArguments
 
 

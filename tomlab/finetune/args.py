@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ToMLabError
-from ..models import REPO_ROOT
+from ..paths import REPO_ROOT
 from .precision import auto_mixed_precision
 
 if TYPE_CHECKING:

@@ -31,15 +31,14 @@ from ..experiment.runner import (
 )
 from ..generation import PromptGroup, answer_seed
 from ..models import display_name, repo_relative
+from ..paths import BENCHMARK_ANSWERS_DIR as DEFAULT_OUTPUT_DIR
 from ..prompts import Condition, apply_chat_template, build_prompt
-from ..scenarios import REPO_ROOT
 from . import strange_stories, tomi
 from .answers import BenchmarkFile, form_label
 from .items import FORMS, read_jsonl, write_jsonl
 from .scoring import breakdown_markdown, score_file
 
 BENCHMARKS = ("tomi", "strange_stories")
-DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers_benchmarks"
 #: lm-evaluation-harness's convention for generative tasks: one greedy answer per prompt.
 DEFAULTS = {"temperature": 0.0, "repetitions": 1, "output_dir": DEFAULT_OUTPUT_DIR}
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from ..errors import ToMLabError
-from ..scenarios import DATA_DIR
+from ..paths import DATA_DIR
 from .items import YES_NO, BenchmarkItem
 
 DEFAULT_ITEMS = DATA_DIR / "strange_stories" / "strange_stories_boolean.json"

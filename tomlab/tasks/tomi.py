@@ -26,7 +26,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from ..scenarios import DATA_DIR
+from ..paths import DATA_DIR
 from .items import BenchmarkItem, Probe
 
 DEFAULT_ITEMS = DATA_DIR / "tomi" / "tomi_items.jsonl"
