@@ -43,7 +43,7 @@ def test_battery_writes_every_test_and_a_rerun_generates_nothing(tmp_path, tiny_
 def test_battery_chat_is_another_run(tmp_path, tiny_model_dir):
     summary = run_battery(smoke(tmp_path, tiny_model_dir, chat=True, label=None))
     assert summary["label"].endswith("[chat]")
-    paths = [f["path"] for s in summary["tests"].values() for f in s["files"]]
+    paths = [f["path"] for files in summary["tests"].values() for f in files]
     assert all(json.loads(Path(p).read_text())["chat"] for p in paths)
 
 

@@ -178,7 +178,7 @@ def _f(x, nd: int = 2) -> str:
 
 
 def models_table(tests: dict) -> str:
-    from .stats import wilson_interval
+    from ..stats import wilson_interval
 
     names = list(tests)
     models = list(dict.fromkeys(m for t in tests.values() for m in t.models))

@@ -11,9 +11,10 @@ A models list file holds one model per line, as the runners' model flags (``#`` 
     --backend openai --api_base https://api.example.com/v1 --api_key_env EXAMPLE_API_KEY --model some-model --chat
 
 (a line without flags names ``--model``; ``--backend openai`` lines ask a model an OpenAI-compatible server serves,
-with the server flags of :class:`~tomlab.experiment.config.ModelArguments`, as the runners take them). Each model's
-answer files are found by their run keys, so whatever is already complete is read, not generated again; an
-interrupted study resumes. The 16 scenarios are graded by
+with the server flags of :class:`~tomlab.eval.config.ModelArguments`, as the runner takes them). Each model is asked
+every test in one runner call (:func:`tomlab.eval.runner.evaluate`: the model loaded once); its answer files are
+found by their run keys, so whatever is already complete is read, not generated again; an interrupted study
+resumes. The 16 scenarios are graded by
 ``tomlab.grading.grade_files``, the benchmarks scored by ``tomlab.tasks.scoring``.
 """
 
@@ -28,21 +29,14 @@ import numpy as np
 
 from ..backends.openai import read_api_key
 from ..errors import ToMLabError
-from ..experiment.config import (
-    DEFAULT_OUTPUT_DIR,
-    ExperimentConfig,
-    ModelArguments,
-    PromptArguments,
-    flag,
-    parse_groups,
-)
-from ..experiment.runner import check_backend_flags, run_experiment
+from ..eval.config import DEFAULT_OUTPUT_DIR, EvalConfig, ModelArguments, PromptArguments, flag, parse_groups
+from ..eval.registry import BENCHMARKS, get
+from ..eval.runner import check_backend_flags, evaluate, model_label
 from ..grading import GRADER_VERSION, grade_files
 from ..io import atomic_write_json, atomic_write_text
 from ..scenarios import REPO_ROOT
 from ..schema import PROMPTINGS
-from ..tasks.runner import BENCHMARKS, BenchmarkConfig, run_benchmark
-from ..tasks.runner import DEFAULTS as BENCHMARK_DEFAULTS
+from ..tasks.benchmark import DEFAULTS as BENCHMARK_DEFAULTS
 from ..tasks.scoring import score_file
 from .correlation import (
     ANCHOR,
@@ -90,7 +84,7 @@ def read_models(path: Path) -> list[tuple[str, dict]]:
             argv = ["--model", *argv]
         values = parse_groups((ModelArguments, PromptArguments), argv, where=f"{path}:{n}")
         try:  # a server line's flags are checked now, not after the models before it ran for hours
-            check_backend_flags(ExperimentConfig(**values))
+            check_backend_flags(EvalConfig(**values))
             read_api_key(values["api_key_env"])
         except ToMLabError as exc:
             raise ToMLabError(f"{path}:{n}: {exc}") from None
@@ -101,22 +95,25 @@ def read_models(path: Path) -> list[tuple[str, dict]]:
 
 
 def run_models(args: CorrelateArguments) -> list[dict]:
-    """Run (or find complete) each model's experiment and benchmarks: [{label, line, experiment, benchmarks}]."""
+    """Run (or find complete) each model's experiment and benchmarks, each model in one runner call (one load):
+    [{label, line, experiment, benchmarks}]. Two lines with one label are refused before anything runs."""
     runs, labels = [], {}
-    for line, values in read_models(args.models):
-        shared = {**values, "progress": args.progress}
-        print(f"== {line}", flush=True)
-        exp = run_experiment(ExperimentConfig(**shared, all_conditions=True, grade=False, output_dir=args.answers_dir))
-        label = exp["model"]
+    models = [(line, {**values, "progress": args.progress}) for line, values in read_models(args.models)]
+    for line, shared in models:
+        label = model_label(EvalConfig(**shared))
         if label in labels:
             raise ToMLabError(f"--models {args.models}: two lines give the model label {label!r} ({labels[label]!r} "
                               f"and {line!r}); tell them apart with --model_label")
         labels[label] = line
-        bench = [f["path"] for b in BENCHMARKS
-                 for f in run_benchmark(BenchmarkConfig(**{**BENCHMARK_DEFAULTS, **shared, "benchmark": b,
-                                                           "output_dir": args.benchmarks_dir}))["files"]]
-        runs.append({"label": label, "line": line, "experiment": [f["path"] for f in exp["files"]],
-                     "benchmarks": bench})
+    for (line, shared), label in zip(models, labels):
+        print(f"== {line}", flush=True)
+        tasks = [(get("tom16"), EvalConfig(**shared, all_conditions=True, grade=False, output_dir=args.answers_dir))]
+        tasks += [(get(b), EvalConfig(**{**get(b).defaults, **shared, "output_dir": args.benchmarks_dir}))
+                  for b in BENCHMARKS]
+        files = evaluate(tasks)["files"]
+        runs.append({"label": label, "line": line,
+                     "experiment": [f["path"] for f in files if f["task"] == "tom16"],
+                     "benchmarks": [f["path"] for f in files if f["task"] != "tom16"]})
     return runs
 
 

@@ -17,7 +17,7 @@ from ..errors import ToMLabError
 from ..grading import GRADER_VERSION, GradedFile
 from ..io import atomic_write_bytes, atomic_write_text
 from ..schema import BEHAVIOURS, PROMPTINGS
-from .stats import holm, paired_ttest, significance_stars, unpaired_ttest, wilson_interval
+from ..stats import holm, paired_ttest, significance_stars, unpaired_ttest, wilson_interval
 
 # Published accuracy of the original report (correct / 320), REFERENCE.md.
 PUBLISHED_ACCURACY = {

@@ -41,13 +41,13 @@ from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..models import repo_relative
 from ..scenarios import REPO_ROOT
 from ..schema import PROMPTINGS
+from ..stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 from ..tasks import tomi
 from ..tasks.items import read_jsonl
 from ..tasks.scoring import is_benchmark_file, score_file
 from . import shortcuts
 from .correlation import ANCHOR, MIN_MODELS, N_BOOT, N_SPLITS, TestScores, analyse, correlation_table, critical_r
 from .report import aggregate, bias_markdown, fmt, fmt_p, pyplot, save_png, yes_no_bias
-from .stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 
 ALPHA = 0.05
 IN_DISTRIBUTION = "in-distribution"

@@ -13,8 +13,9 @@ from pathlib import Path
 from ..errors import ToMLabError
 from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, load_cot_examples, load_scenarios
 from ..schema import BEHAVIOURS, LABELS, PROMPTING_FLAGS, PROMPTINGS
-from .grader import GRADER_VERSION, CotItem, Grader, Item
+from .grader import GRADER_VERSION, Grader, Item
 from .labels import DEFAULT_LABEL_STORE, apply_labels, load_label_store
+from .text import CotItem
 
 _NAME_RE = re.compile(r"^Results_(?P<model>.+)_(?P<prompting>"
                       + "|".join(re.escape(p) for p in sorted(PROMPTINGS, key=len, reverse=True))
