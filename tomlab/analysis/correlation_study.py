@@ -14,8 +14,8 @@ A models list file holds one model per line, as the runners' model flags (``#`` 
 with the server flags of :class:`~tomlab.eval.config.ModelArguments`, as the runner takes them). Each model is asked
 every test in one runner call (:func:`tomlab.eval.runner.evaluate`: the model loaded once); its answer files are
 found by their run keys, so whatever is already complete is read, not generated again; an interrupted study
-resumes. The 16 scenarios are graded by
-``tomlab.grading.grade_files``, the benchmarks scored by ``tomlab.tasks.scoring``.
+resumes. Every test is read as one shape (:class:`tomlab.scores.Score`): the 16 scenarios graded by the ``tom16``
+task's scorer (the rule grader), the benchmarks scored by ``tomlab.tasks.scoring``.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from ..errors import ToMLabError
 from ..eval.config import DEFAULT_OUTPUT_DIR, EvalConfig, ModelArguments, PromptArguments, flag, parse_groups
 from ..eval.registry import BENCHMARKS, get
 from ..eval.runner import check_backend_flags, evaluate, model_label
-from ..grading import GRADER_VERSION, grade_files
+from ..grading import GRADER_VERSION
 from ..io import atomic_write_json, atomic_write_text
 from ..scenarios import REPO_ROOT
 from ..schema import PROMPTINGS
+from ..scores import Score, scenario_test
 from ..tasks.benchmark import DEFAULTS as BENCHMARK_DEFAULTS
 from ..tasks.scoring import score_file
 from .correlation import (
@@ -118,37 +119,36 @@ def run_models(args: CorrelateArguments) -> list[dict]:
 
 
 def scenario_scores(runs: list[dict], prompting: str) -> TestScores:
-
+    """The 16 scenarios per model: each scenario's share of correct answers, the prompting types pooled (or one)."""
     models, rows, answers = [], [], []
     for run in runs:
-        graded = [g for g in grade_files(run["experiment"]) if prompting in ("all", g.prompting)]
-        correct, n = {}, {}
-        for g in graded:
-            for sid, (k, m) in g.per_scenario_counts().items():
-                correct[sid], n[sid] = correct.get(sid, 0) + k, n.get(sid, 0) + m
-        items = sorted(n)
+        scores = [s for s in get("tom16").score(run["experiment"])
+                  if prompting == "all" or s.test == scenario_test(prompting)]
+        pooled = Score.pooled(scores, ANCHOR)
+        items = sorted(pooled.counts)
         models.append(run["label"])
-        rows.append([correct[s] / n[s] for s in items])
-        answers.append(sum(n.values()))
+        rows.append([pooled.shares[s] for s in items])
+        answers.append(pooled.n)
     return TestScores(ANCHOR, models, items, np.array(rows, float), np.array(answers))
 
 
 def benchmark_scores(runs: list[dict]) -> dict:
+    """Each benchmark form per model: each question's share of correct answers."""
     per_test: dict = {}
     for run in runs:
         for path in run["benchmarks"]:
-            scored = score_file(path)
-            per_test.setdefault(scored.test, []).append((run["label"], scored))
+            score = score_file(path).score()
+            per_test.setdefault(score.test, []).append((run["label"], score))
     tests = {}
     for name, entries in per_test.items():
-        items = list(entries[0][1].per_question())
+        items = list(entries[0][1].shares)
         rows, answers = [], []
-        for _, scored in entries:
-            share = scored.per_question()
+        for _, score in entries:
+            share = score.shares
             if list(share) != items:
-                raise ToMLabError(f"{scored.path}: asks other {name} items than {entries[0][1].path}")
+                raise ToMLabError(f"{score.paths[0]}: asks other {name} items than {entries[0][1].paths[0]}")
             rows.append([share[q] for q in items])
-            answers.append(scored.n)
+            answers.append(score.n)
         tests[name] = TestScores(name, [label for label, _ in entries], items, np.array(rows, float),
                                  np.array(answers))
     return tests

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..answers import AnswerFile
+from ..scores import Score
 
 
 @runtime_checkable
@@ -68,6 +69,7 @@ class Task(Protocol):
         prompts and run)."""
         ...
 
-    def score(self, paths: list) -> list:
-        """Score answer files of this task: one :class:`tomlab.scored.ScoredTest` per file, in order."""
+    def score(self, paths: list) -> list[Score]:
+        """Score answer files of this task: one :class:`tomlab.scores.Score` per file, in order (the shape the
+        reports and the correlation read)."""
         ...

@@ -17,6 +17,7 @@ from ..answers import default_path
 from ..errors import ToMLabError
 from ..prompts import Condition, ask_prompt
 from ..scenarios import REPO_ROOT
+from ..scores import Score
 from .answers import BenchmarkFile, form_label
 from .items import FORMS, BenchmarkItem, Unit, write_jsonl
 from .scoring import score_file
@@ -90,8 +91,8 @@ class BenchmarkTask:
         return {"benchmark": self.name, "form": variant.form, "prompting": variant.condition.name,
                 "units": self.units(samples, variant)}
 
-    def score(self, paths: list) -> list:
-        return [score_file(p) for p in paths]
+    def score(self, paths: list) -> list[Score]:
+        return [score_file(p).score() for p in paths]
 
     def export(self, cfg, target: Path) -> dict:
         """Write the item set (after ``--limit``) as JSONL; no model is loaded."""

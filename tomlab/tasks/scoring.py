@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..scores import Score
 from ..stats import wilson_interval
 from .answers import SCHEMA, form_label
 
@@ -85,9 +86,10 @@ class ScoredFile:
     def accuracy(self) -> float:
         return self.n_correct / self.n if self.n else float("nan")
 
-    def per_question(self) -> dict:
-        """{question id: share of its repetitions answered correctly}."""
-        return {q.id: sum(q.correct) / len(q.correct) for q in self.questions if q.correct}
+    def score(self) -> Score:
+        """The file as the reports read every test: per question, correct repetitions out of repetitions."""
+        return Score(self.model, self.test, [self.path], self.complete,
+                     {q.id: (sum(q.correct), len(q.correct)) for q in self.questions})
 
 
 def is_benchmark_file(data) -> bool:

@@ -19,6 +19,7 @@ from ..grading import grade_files
 from ..models import repo_relative
 from ..prompts import Condition, build_prompt
 from ..scenarios import CotExample, Scenario, load_cot_examples, load_scenarios
+from ..scores import Score
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ class Tom16Task:
     def file_fields(self, samples: Samples, variant: Condition) -> dict:
         return {"condition": variant, "scenarios": samples.scenarios}
 
-    def score(self, paths: list) -> list:
-        return grade_files(paths)
+    def score(self, paths: list) -> list[Score]:
+        return [g.score() for g in grade_files(paths)]
 
 
 TASK = Tom16Task()
