@@ -85,3 +85,11 @@ def test_limit_below_one_is_refused_before_any_work(tmp_path, tiny_model_dir, lo
     with pytest.raises(ToMLabError, match="--limit 0: must be at least 1"):
         runner.evaluate(task_configs(argv(tmp_path, tiny_model_dir, "--tasks", "tom16,tomi", "--limit", "0")))
     assert not loads and not list(tmp_path.rglob("*.json"))
+
+
+def test_tom_eval_prints_each_tasks_scores(tmp_path, tiny_model_dir, capsys):
+    from tomlab.cli import main
+
+    assert main(argv(tmp_path, tiny_model_dir, "--tasks", "tom16,strange_stories", "--limit", "1", "--reps", "1")) == 0
+    out = capsys.readouterr().out
+    assert "graded accuracy (automatic grader)" in out and "strange_stories-yesno" in out and "| all | all |" in out
