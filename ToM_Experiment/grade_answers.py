@@ -22,7 +22,8 @@ from tomlab.errors import ToMLabError, cli_main
 from tomlab.grading import grade_files, graded_file_json
 from tomlab.grading.labels import DEFAULT_LABEL_STORE, import_labels, load_label_store, write_labels_csv
 from tomlab.io import atomic_write_json
-from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
+from tomlab.paths import REPO_ROOT
+from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS
 
 DEFAULT_OUT = REPO_ROOT / "results" / "grading" / "graded"
 

@@ -32,7 +32,8 @@ from tomlab.analysis.validation import compare, validation_markdown, validation_
 from tomlab.errors import ToMLabError, cli_main
 from tomlab.grading import Grader, collect_answer_files, cot_items, grade_answer_file, scenario_items
 from tomlab.grading.labels import load_label_store
-from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
+from tomlab.paths import REPO_ROOT
+from tomlab.scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS
 
 REF = REPO_ROOT.parent / "shared" / "reference"
 

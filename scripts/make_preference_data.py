@@ -7,7 +7,7 @@
 
 ``context_qa`` (default): minimal pairs of in-context answers, no mental-state questions, eval split of held-out
 families and templates (tomlab/data/generator.py). ``belief``: the previous default, belief questions with
-style-contrast rejected answers, kept as an ablation (tomlab/data/belief.py).
+style-contrast rejected answers, kept as an ablation (tomlab/data/belief/).
 """
 
 from __future__ import annotations

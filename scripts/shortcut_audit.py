@@ -15,7 +15,7 @@ import sys
 from tomlab.analysis import shortcuts
 from tomlab.data.tom_training import DEFAULT_OUT
 from tomlab.errors import cli_main
-from tomlab.models import REPO_ROOT
+from tomlab.paths import REPO_ROOT
 from tomlab.tasks.tomi import DEFAULT_ITEMS
 
 

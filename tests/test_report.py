@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tomlab.analysis.report import (
 )
 from tomlab.analysis.validation import compare, validation_summary, write_validation
 from tomlab.grading import grade_files
+from tomlab.grading.labels import DEFAULT_LABEL_STORE
 from tomlab.scenarios import load_scenarios
 
 SCEN = load_scenarios()
@@ -122,6 +124,17 @@ def test_make_report_cli(runs, tmp_path):
     spec.loader.exec_module(mod)
     assert mod.main([str(runs), "--out", str(tmp_path / "r"), "--labels", str(tmp_path / "none.json")]) == 0
     assert (tmp_path / "r" / "REPORT.md").is_file()
+
+
+def test_committed_report_is_reproduced(tmp_path, monkeypatch):
+    """report/smollm2-135m/REPORT.md is what its command writes from the committed answer files, byte for byte."""
+    root = Path(__file__).resolve().parent.parent
+    committed = root / "report" / "smollm2-135m" / "REPORT.md"
+    command = committed.read_text().split("```\n")[1].strip()
+    args = shlex.split(command)[2:]  # after "python ToM_Experiment/make_report.py"
+    monkeypatch.chdir(root)  # the report names its inputs as the command gave them
+    graded = grade_files(args[:args.index("--out")], labels_path=DEFAULT_LABEL_STORE)
+    assert write_report(graded, tmp_path, command=command).read_bytes() == committed.read_bytes()
 
 
 def test_validation(graded, tmp_path):

@@ -196,7 +196,8 @@ def test_grpo_route_logs_its_reward_curve_and_merges(tiny_model_dir, tom_data, t
 
 
 def test_every_tom_recipe_parses_and_names_the_tom_data(tiny_model_dir):
-    from tomlab.finetune.args import REPO_ROOT, parse_stage_args
+    from tomlab.finetune.args import parse_stage_args
+    from tomlab.paths import REPO_ROOT
 
     for preset in ("tom", "tom-smoke"):
         for stage in ("sft", "dpo", "grpo"):

@@ -245,7 +245,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, answers, case, messa
 def test_script_bad_input_exits_2(tmp_path, capsys):
     from importlib import util
 
-    from tomlab.scenarios import REPO_ROOT
+    from tomlab.paths import REPO_ROOT
 
     spec = util.spec_from_file_location("mk", REPO_ROOT / "ToM_Experiment" / "make_tom_training_report.py")
     module = util.module_from_spec(spec)

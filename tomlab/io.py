@@ -1,4 +1,6 @@
-"""Atomic file writes: a reader (or a crash) never sees a half-written file."""
+"""Atomic file writes, so that a reader (or a crash) never sees a half-written file, and reading a JSON file with
+one clear error line.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from .errors import ToMLabError
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -30,3 +34,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON value in ``path``; a missing or unreadable file, or text that is not JSON, raises one
+    :class:`ToMLabError` line naming the file."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ToMLabError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ToMLabError(f"{path}: cannot read it ({exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ToMLabError(f"{path}: not valid JSON ({exc})") from None

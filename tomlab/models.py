@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToMLabError
+from .paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 

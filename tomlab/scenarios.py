@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToMLabError
+from .paths import DATA_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
 DEFAULT_SCENARIOS = DATA_DIR / "tom_scenarios.json"
 DEFAULT_COT_EXAMPLES = DATA_DIR / "cot_example_scenarios.json"
 

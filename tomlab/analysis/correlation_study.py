@@ -34,7 +34,7 @@ from ..eval.registry import BENCHMARKS, get
 from ..eval.runner import check_backend_flags, evaluate, model_label
 from ..grading import GRADER_VERSION
 from ..io import atomic_write_json, atomic_write_text
-from ..scenarios import REPO_ROOT
+from ..paths import REPO_ROOT
 from ..schema import PROMPTINGS
 from ..scores import Score, scenario_test
 from ..tasks.benchmark import DEFAULTS as BENCHMARK_DEFAULTS

@@ -7,7 +7,6 @@ and a copy of the run's training curves (``<out>/curves/*.png``).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -22,8 +21,9 @@ from ..data.loader import DEFAULT_DATASET
 from ..data.separability import format_report
 from ..data.separability import report as separability
 from ..errors import ToMLabError
+from ..formatting import fmt, fmt_p
 from ..grading import GRADER_VERSION, GradedFile
-from ..io import atomic_write_bytes, atomic_write_text
+from ..io import atomic_write_bytes, atomic_write_text, read_json
 from ..models import repo_relative
 from ..schema import PROMPTINGS
 from ..stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
@@ -36,8 +36,6 @@ from .report import (
     chance_markdown,
     committed_markdown,
     figure_accuracy,
-    fmt,
-    fmt_p,
     models_of,
     yes_no_bias,
 )
@@ -132,7 +130,7 @@ def comparisons_markdown(rows: list[dict]) -> str:
     for r in rows:
         t = r["test"]
         lines.append(f"| {r['a']} vs {r['b']} | {r['prompting']} | {fmt(t.mean_b, 3)} | {fmt(t.mean_a, 3)} | "
-                     f"{fmt(t.diff, 3)} | {fmt(t.t)} | {int(t.df)} | {fmt_p(t.p)} | {fmt_p(r['p_holm'])} | "
+                     f"{fmt(t.diff, 3)} | {fmt(t.t, 2)} | {int(t.df)} | {fmt_p(t.p)} | {fmt_p(r['p_holm'])} | "
                      f"{'yes' if r['significant'] else 'no'} | {fmt(r['detectable'], 3)} | "
                      f"{fmt(r['detectable_holm'], 3)} |")
     return "\n".join(lines) + "\n"
@@ -161,11 +159,9 @@ def comparison_summary(rows: list[dict]) -> list[str]:
 # ------------------------------------------------------------------------------------- the run
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ToMLabError(f"{path}: cannot read it as JSON ({exc})") from None
+def _read_object(path: Path) -> dict:
+    """The JSON object in ``path`` (a run's ``chain.json`` or a stage's ``metrics.json``)."""
+    data = read_json(path)
     if not isinstance(data, dict):
         raise ToMLabError(f"{path}: not a JSON object")
     return data
@@ -175,7 +171,7 @@ def stage_metrics(run: Path, chain: dict, stage: str) -> dict:
     """A stage's metrics: ``metrics/<stage>.json``, else ``train/<stage>/metrics.json``, else ``chain.json``."""
     for path in (run / "metrics" / f"{stage}.json", run / "train" / stage / "metrics.json"):
         if path.is_file():
-            return _read_json(path).get("metrics") or {}
+            return _read_object(path).get("metrics") or {}
     return (chain.get("steps", {}).get(stage) or {}).get("metrics") or {}
 
 
@@ -277,7 +273,7 @@ def write_finetune_report(graded: Sequence[GradedFile], run_dir, out_dir, data_d
     cells = sorted(cells, key=lambda c: ROLES.index(role_of(c.model)))  # base, SFT, PPO, DPO in every table
     if not (run / "chain.json").is_file():
         raise ToMLabError(f"{run}: not a chain run folder (no chain.json)")
-    chain = _read_json(run / "chain.json")
+    chain = _read_object(run / "chain.json")
     metrics = {stage: stage_metrics(run, chain, stage) for stage in STAGES}
     folder = data_folder(run, data_dir)
     train, evals = read_jsonl(folder / "train.jsonl"), read_jsonl(folder / "eval.jsonl")

@@ -35,11 +35,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ToMLabError
+from ..formatting import fmt, fmt_p
 from ..grading import GRADER_VERSION, grade_files, is_answer_file
 from ..grading.labels import DEFAULT_LABEL_STORE
 from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..models import repo_relative
-from ..scenarios import REPO_ROOT
+from ..paths import REPO_ROOT
 from ..schema import PROMPTINGS
 from ..scores import Score, scenario_test
 from ..stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
@@ -48,7 +49,7 @@ from ..tasks.items import read_jsonl
 from ..tasks.scoring import is_benchmark_file, score_file
 from . import shortcuts
 from .correlation import ANCHOR, MIN_MODELS, N_BOOT, N_SPLITS, TestScores, analyse, correlation_table, critical_r
-from .report import aggregate, bias_markdown, fmt, fmt_p, pyplot, save_png, yes_no_bias
+from .report import aggregate, bias_markdown, pyplot, save_png, yes_no_bias
 
 ALPHA = 0.05
 IN_DISTRIBUTION = "in-distribution"
@@ -281,9 +282,9 @@ def comparisons_markdown(rows: list[dict], group: str) -> str:
         t = r["test_result"]
         note = f" ({_no_spread(r)})" if r["sd"] == 0 else ""
         lines.append(f"| {r['model']} vs {r['reference']} | {r['test']} | {r['n']} | {fmt(t.mean_a, 3)} | "
-                     f"{fmt(t.mean_b, 3)} | {fmt(t.diff, 3)}{note} | {fmt(r['sd'], 3)} | {fmt(t.t)} | {fmt_p(t.p)} | "
-                     f"{fmt_p(r['p_holm'])} | {'yes' if r['significant'] else 'no'} | {fmt(r['detectable'], 3)} | "
-                     f"{fmt(r['detectable_holm'], 3)} |")
+                     f"{fmt(t.mean_b, 3)} | {fmt(t.diff, 3)}{note} | {fmt(r['sd'], 3)} | {fmt(t.t, 2)} | "
+                     f"{fmt_p(t.p)} | {fmt_p(r['p_holm'])} | {'yes' if r['significant'] else 'no'} | "
+                     f"{fmt(r['detectable'], 3)} | {fmt(r['detectable_holm'], 3)} |")
     return "\n".join(lines) + "\n"
 
 

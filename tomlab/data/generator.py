@@ -7,8 +7,8 @@ differs between the two sides of a pair (a place, a name, a number, ``yes``/``no
 often as on the rejected side, within :data:`BALANCE_TOLERANCE`, and so are "the chosen answer is the longer one"
 and "the chosen answer names the larger number".
 
-The eval split is stories of families or templates that the train split never uses (``HELD_OUT_*`` in
-:mod:`.stories`): a reward model must read, not recall.
+The eval split is stories of families or templates that the train split never uses (:mod:`.stories.split`):
+a reward model must read, not recall.
 """
 
 from __future__ import annotations
@@ -22,7 +22,16 @@ from pathlib import Path
 from ..errors import ToMLabError
 from ..io import atomic_write_text
 from . import leakage
-from .stories import FAMILIES, HELD_OUT_FAMILIES, HELD_OUT_TEMPLATES, PEOPLE, PROPER_NAMES, Draw, Story
+from .stories import (
+    FAMILIES,
+    HELD_OUT_FAMILIES,
+    HELD_OUT_TEMPLATES,
+    PEOPLE,
+    PROPER_NAMES,
+    Draw,
+    Story,
+    split_templates,
+)
 
 #: At most this many questions per story: more stories, fewer near-duplicate prompts.
 QUESTIONS_PER_STORY = 2
@@ -33,21 +42,7 @@ BALANCE_TOLERANCE = 1
 MAX_STORIES_PER_PAIR = 40
 LONGER, LARGER = "<chosen is longer>", "<chosen's number is larger>"
 SOURCE = "minimal"
-#: ``held_out`` of a training row (a string, not null: every column keeps one type across splits).
-NOT_HELD_OUT = "no"
 METADATA = ("source", "family", "template", "held_out", "story_id", "kind", "answer_type", "gold", "wrong", "options")
-
-
-def split_templates(split: str) -> list[tuple[str, str, str]]:
-    """``(family, template, held_out)`` for every template a split draws from."""
-    out = []
-    for family, (_, templates) in FAMILIES.items():
-        for template in templates:
-            held = ("family" if family in HELD_OUT_FAMILIES
-                    else "template" if HELD_OUT_TEMPLATES.get(family) == template else NOT_HELD_OUT)
-            if (split == "eval") == (held != NOT_HELD_OUT):
-                out.append((family, template, held))
-    return out
 
 
 def words(text: str) -> list[str]:

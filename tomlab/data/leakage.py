@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ToMLabError
-from ..models import REPO_ROOT
+from ..paths import DATA_DIR
 
-TEST_ITEM_FILES = (REPO_ROOT / "data" / "tom_scenarios.json", REPO_ROOT / "data" / "cot_example_scenarios.json")
+TEST_ITEM_FILES = (DATA_DIR / "tom_scenarios.json", DATA_DIR / "cot_example_scenarios.json")
 
 
 def sentences(text: str) -> list[str]:
@@ -43,7 +43,7 @@ def shares_a_sentence(*texts: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------- ToMi-style data
 #: The ToMi-style eval items (the test set): ToM training data (:mod:`.tom_training`) shares nothing with them.
-TOMI_EVAL_ITEMS = REPO_ROOT / "data" / "tomi" / "tomi_items.jsonl"
+TOMI_EVAL_ITEMS = DATA_DIR / "tomi" / "tomi_items.jsonl"
 #: What each kind of story term becomes in a sentence template.
 PLACEHOLDERS = {"names": "{agent}", "rooms": "{room}", "objects": "{object}", "containers": "{container}"}
 _TERM_KEYS = {"agent": "names", "room": "rooms", "object": "objects", "thing": "objects", "container": "containers"}

@@ -22,9 +22,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ToMLabError
-from ..models import REPO_ROOT
+from ..paths import DATA_DIR
 
-DEFAULT_DATASET = REPO_ROOT / "data" / "context_qa_pairs"
+DEFAULT_DATASET = DATA_DIR / "context_qa_pairs"
 ORIGINAL_DATASET = "Dahoas/synthetic-instruct-gptj-pairwise"
 FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet"}
 EVAL_SPLITS = ("validation", "test", "eval", "evaluation")

@@ -37,13 +37,13 @@ from pathlib import Path
 
 from ..errors import ToMLabError
 from ..io import atomic_write_text
-from ..models import REPO_ROOT
+from ..paths import DATA_DIR
 from ..prompts import Condition, ask_prompt
 from ..tasks import tomi
 from . import leakage
 from .tom_vocab import OPEN_ANSWERS, OPEN_QUESTIONS, PROBE_QUESTIONS, STORY_TEMPLATES, VOCABULARIES, YES_NO_ANSWERS
 
-DEFAULT_OUT = REPO_ROOT / "data" / "tom_training"
+DEFAULT_OUT = DATA_DIR / "tom_training"
 DEFAULT_SEED = 15
 SOURCE = "tomi_gen"
 SPLITS = ("train", "validation")

@@ -18,13 +18,13 @@ from pathlib import Path
 from ..errors import ToMLabError
 from ..generation import SamplingParams
 from ..models import DTYPES
+from ..paths import ANSWERS_DIR as DEFAULT_OUTPUT_DIR
 from ..prompts import ALL_CONDITIONS, PROMPT_FORMATS, Condition
-from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, REPO_ROOT
+from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS
 from ..tasks import tomi
 from ..tasks.items import FORMS
 from . import registry
 
-DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers"
 #: Who generates: the in-process engine on a model loaded here, or an OpenAI-compatible server.
 BACKENDS = ("transformers", "openai")
 

@@ -35,8 +35,8 @@ from ..models import (
     quantization_config,
     resolve_model,
 )
+from ..paths import REPO_ROOT
 from ..prompts import PROMPT_FORMATS, apply_chat_template
-from ..scenarios import REPO_ROOT
 from .config import EvalConfig, ModelArguments
 from .task import Task, Variant
 

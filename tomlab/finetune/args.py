@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToMLabError
-from ..models import REPO_ROOT
+from ..paths import REPO_ROOT
 from .precision import auto_mixed_precision
 
 RECIPES = REPO_ROOT / "configs" / "recipes"

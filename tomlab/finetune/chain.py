@@ -37,7 +37,8 @@ from pathlib import Path
 from ..data.on_policy import SUMMARY as ON_POLICY_COMPLETE  # written last: the on-policy folder is complete
 from ..errors import ToMLabError
 from ..io import atomic_write_json, atomic_write_text
-from ..models import REPO_ROOT, display_name
+from ..models import display_name
+from ..paths import REPO_ROOT
 from .common import FINAL, METRICS_FILE
 from .curves import draw_run
 

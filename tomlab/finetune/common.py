@@ -4,7 +4,6 @@ LoRA config, and its ending (adapter + tokenizer to ``<output_dir>/final_checkpo
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from ..data import dataset_label, load_preference_dataset
 from ..errors import ToMLabError
+from ..formatting import fmt
 from ..io import atomic_write_json
 from ..models import display_name, quantization_config, resolve_model
 from .precision import weights_dtype
@@ -33,10 +33,6 @@ def is_main() -> bool:
 def log(msg: str) -> None:
     if is_main():
         print(msg, flush=True)
-
-
-def fmt(x, digits: int = 3) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
 def change(metrics: dict, key: str) -> str:

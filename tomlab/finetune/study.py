@@ -40,7 +40,8 @@ from pathlib import Path
 from ..analysis.correlation import N_BOOT, N_SPLITS
 from ..errors import ToMLabError
 from ..io import atomic_write_json, atomic_write_text
-from ..models import EMBEDDED, GEMMA3, REPO_ROOT, cache_dir
+from ..models import EMBEDDED, GEMMA3, cache_dir
+from ..paths import REPO_ROOT
 from ..scenarios import DEFAULT_SCENARIOS, load_scenarios
 from ..tasks import strange_stories, tomi
 from ..tasks.items import read_jsonl

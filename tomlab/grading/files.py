@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..io import read_json
 from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, load_cot_examples, load_scenarios
 from ..schema import BEHAVIOURS, LABELS, PROMPTING_FLAGS, PROMPTINGS
 from ..scores import Score, scenario_test
@@ -134,15 +135,6 @@ def prompting_from_flags(sbs, cot) -> str | None:
     return _PROMPTING_OF_FLAGS[(sbs, cot)]
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ToMLabError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ToMLabError(f"{path}: not valid JSON ({exc})") from None
-
-
 def is_answer_file(data) -> bool:
     return (isinstance(data, dict) and isinstance(data.get("scenarios"), list) and not data.get("graded")
             and all(isinstance(s, dict) and "answers" in s for s in data["scenarios"]))
@@ -236,7 +228,7 @@ def grade_answer_file(path, scenarios: dict | None = None, grader: Grader | None
     ``scenarios``: {id: Item} used for questions, gold answers and contexts the file does not carry.
     """
     path = Path(path)
-    data = _read_json(path)
+    data = read_json(path)
     if not is_answer_file(data):
         raise ToMLabError(f"{path}: not an answer file (expected an object with a 'scenarios' list whose "
                           "entries have 'answers')")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import ToMLabError
 from ..io import atomic_write_json, atomic_write_text
-from ..scenarios import REPO_ROOT
+from ..paths import REPO_ROOT
 from ..schema import BEHAVIOURS, LABELS
 
 DEFAULT_LABEL_STORE = REPO_ROOT / "results" / "grading" / "human_labels.json"

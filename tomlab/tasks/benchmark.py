@@ -15,14 +15,13 @@ from pathlib import Path
 
 from ..answers import default_path
 from ..errors import ToMLabError
+from ..paths import BENCHMARK_ANSWERS_DIR as DEFAULT_OUTPUT_DIR
 from ..prompts import Condition, ask_prompt
-from ..scenarios import REPO_ROOT
 from ..scores import Score
 from .answers import BenchmarkFile, form_label
 from .items import FORMS, BenchmarkItem, Unit, write_jsonl
 from .scoring import score_file
 
-DEFAULT_OUTPUT_DIR = REPO_ROOT / "results" / "answers_benchmarks"
 #: lm-evaluation-harness's convention for generative tasks: one greedy answer per prompt.
 DEFAULTS = {"temperature": 0.0, "repetitions": 1, "output_dir": DEFAULT_OUTPUT_DIR}
 

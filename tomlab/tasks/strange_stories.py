@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import ToMLabError
 from ..models import repo_relative
-from ..scenarios import DATA_DIR
+from ..paths import DATA_DIR
 from .benchmark import BenchmarkTask
 from .items import YES_NO, BenchmarkItem
 

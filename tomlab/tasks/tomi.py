@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ..errors import ToMLabError
 from ..models import repo_relative
-from ..scenarios import DATA_DIR
+from ..paths import DATA_DIR
 from .benchmark import BenchmarkTask
 from .items import BenchmarkItem, Probe, read_jsonl
 
