@@ -102,7 +102,13 @@ def test_no_cycle_between_subpackages():
     assert cycles(graph) == []
 
 
-def test_shared_vocabulary_imports_nothing_of_the_project():
+#: The bottom of the package: what each may import of the project (modules that do not exist yet are skipped).
+FOUNDATIONS = {"tomlab.errors": set(), "tomlab.schema": set(), "tomlab.stats": set(), "tomlab.paths": set(),
+               "tomlab.io": {"tomlab.errors"}, "tomlab.scores": {"tomlab.stats"}}
+
+
+def test_the_foundations_import_nothing_above_them():
     graph = module_graph()
-    for name in ("tomlab.stats", "tomlab.schema", "tomlab.io", "tomlab.errors"):
-        assert graph[name] == set(), name
+    for name, allowed in FOUNDATIONS.items():
+        if name in graph:
+            assert graph[name] <= allowed, name
