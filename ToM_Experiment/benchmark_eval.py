@@ -8,7 +8,7 @@
     python ToM_Experiment/benchmark_eval.py --benchmark tomi --generate_seed 0 --export_items data/tomi/tomi_items.jsonl
 """
 
-from tomlab.tasks.runner import main
+from tomlab.cli import benchmark_main
 
 if __name__ == "__main__":
-    raise SystemExit(main(description=__doc__))
+    raise SystemExit(benchmark_main(description=__doc__))

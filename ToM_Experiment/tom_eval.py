@@ -4,6 +4,8 @@
     python ToM_Experiment/tom_eval.py                      # embedded SmolLM2-135M-Instruct, Base, 20 reps
     python ToM_Experiment/tom_eval.py --all_conditions     # the four prompting types, model loaded once
     python ToM_Experiment/tom_eval.py --model meta-llama/Llama-2-7b-hf --sbs --cot --load_in_8bit
+    python ToM_Experiment/tom_eval.py --all_conditions --tasks tom16,tomi,strange_stories   # every test, one load
+    python ToM_Experiment/tom_eval.py --tasks tomi --limit 40                   # the first 40 ToMi items
 """
 
 from tomlab.cli import main

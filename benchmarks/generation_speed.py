@@ -23,7 +23,7 @@ from collections import Counter
 import torch
 
 from tomlab.errors import cli_main
-from tomlab.experiment.config import ModelArguments
+from tomlab.eval.config import ModelArguments
 from tomlab.generation import Engine, PromptGroup, SamplingParams, answer_seed
 from tomlab.hardware import kernel_path
 from tomlab.models import display_name, load_model, load_tokenizer, resolve_model

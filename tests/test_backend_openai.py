@@ -23,13 +23,13 @@ import pytest
 from tomlab.analysis import correlation_study as study
 from tomlab.backends.openai import OpenAIServer, backoff_delay, normalize_api_base, to_completion
 from tomlab.errors import ToMLabError
-from tomlab.experiment.config import parse_config
-from tomlab.experiment.runner import backend_fields, run_experiment
+from tomlab.eval.config import parse_benchmark_config, parse_config
+from tomlab.eval.registry import get
+from tomlab.eval.runner import backend_fields, evaluate
 from tomlab.generation import PromptGroup, SamplingParams, answer_seed
 from tomlab.prompts import Condition, build_prompt
 from tomlab.scenarios import load_scenarios
 from tomlab.schema import STOP_SEQUENCES
-from tomlab.tasks.runner import parse_benchmark_config, run_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 TOM_EVAL = ROOT / "ToM_Experiment" / "tom_eval.py"
@@ -117,6 +117,16 @@ def stub():
     for s in servers:
         s.server.shutdown()
         s.server.server_close()
+
+
+def run_experiment(config):
+    """The 16 scenarios alone, as tom_eval.py asks them (the default --tasks)."""
+    return evaluate([(get("tom16"), config)])
+
+
+def run_benchmark(config):
+    """One benchmark, as benchmark_eval.py --benchmark asks it."""
+    return evaluate([(get(config.benchmark), config)])
 
 
 def free_port() -> int:

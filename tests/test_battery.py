@@ -18,8 +18,13 @@ def smoke(tmp_path, model, **extra) -> BatterySettings:
                               "max_new_tokens": 4, "limit": 3, "dtype": "float32", "progress": False, **extra})
 
 
-def test_battery_writes_every_test_and_a_rerun_generates_nothing(tmp_path, tiny_model_dir):
+def test_battery_writes_every_test_and_a_rerun_generates_nothing(tmp_path, tiny_model_dir, monkeypatch):
+    import tomlab.eval.runner as runner
+
+    loads, load_model = [], runner.load_model
+    monkeypatch.setattr(runner, "load_model", lambda *a, **k: loads.append(a) or load_model(*a, **k))
     summary = run_battery(smoke(tmp_path, tiny_model_dir))
+    assert len(loads) == 1  # the three tests, one model load
     assert summary["label"] == "tiny" and list(summary["tests"]) == ["16 scenarios", "tomi", "strange_stories"]
     # 3 scenarios x 4 prompting types x 2 reps; ToMi: 3 open + 6 probes; Strange Stories: 3
     assert generated(summary) == 3 * 4 * 2 + 3 + 6 + 3
@@ -43,7 +48,7 @@ def test_battery_writes_every_test_and_a_rerun_generates_nothing(tmp_path, tiny_
 def test_battery_chat_is_another_run(tmp_path, tiny_model_dir):
     summary = run_battery(smoke(tmp_path, tiny_model_dir, chat=True, label=None))
     assert summary["label"].endswith("[chat]")
-    paths = [f["path"] for s in summary["tests"].values() for f in s["files"]]
+    paths = [f["path"] for files in summary["tests"].values() for f in files]
     assert all(json.loads(Path(p).read_text())["chat"] for p in paths)
 
 

@@ -75,11 +75,13 @@ def test_models_file_lines_and_errors(tmp_path):
 
 def test_one_command_on_the_tiny_model(tmp_path, tiny_model_dir, monkeypatch):
     """The whole study on three tiny-model 'models' (fewer answers than the real protocol, to stay quick)."""
-    run_experiment, run_benchmark = study.run_experiment, study.run_benchmark
-    monkeypatch.setattr(study, "run_experiment", lambda cfg: run_experiment(
-        dataclasses.replace(cfg, repetitions=2, max_new_tokens=4)))
-    monkeypatch.setattr(study, "run_benchmark", lambda cfg: run_benchmark(
-        dataclasses.replace(cfg, limit=8, max_new_tokens=4)))
+    import tomlab.eval.runner as runner
+
+    evaluate, load_model, calls, loads = study.evaluate, runner.load_model, [], []
+    fewer = {"tom16": {"repetitions": 2}, "tomi": {"limit": 8}, "strange_stories": {"limit": 8}}
+    monkeypatch.setattr(study, "evaluate", lambda runs: calls.append([t.name for t, _ in runs]) or evaluate(
+        [(t, dataclasses.replace(cfg, max_new_tokens=4, **fewer[t.name])) for t, cfg in runs]))
+    monkeypatch.setattr(runner, "load_model", lambda *a, **k: loads.append(a) or load_model(*a, **k))
     models = tmp_path / "models.txt"
     models.write_text(f"{tiny_model_dir} --dtype float32 --model_label A\n"
                       f"--model {tiny_model_dir} --dtype float32 --chat --model_label B\n"
@@ -94,16 +96,14 @@ def test_one_command_on_the_tiny_model(tmp_path, tiny_model_dir, monkeypatch):
     assert [m["label"] for m in data["models"]] == ["A", "B", "C"]
     assert {r["test"] for r in data["rows"]} == {"tomi-open", "tomi-yesno", "strange_stories-yesno"}
     assert all(r["n_models"] == 3 for r in data["rows"])
+    assert calls == [["tom16", "tomi", "strange_stories"]] * 3 and len(loads) == 3  # each model: one call, one load
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "b").rglob("*.json")}
     assert study.main(argv) == 0  # a second time: everything is found complete, nothing regenerated
-    assert before == {p: p.stat().st_mtime_ns for p in (tmp_path / "b").rglob("*.json")}
+    assert before == {p: p.stat().st_mtime_ns for p in (tmp_path / "b").rglob("*.json")} and len(loads) == 3
 
 
 def test_same_label_twice_is_refused(tmp_path, tiny_model_dir, monkeypatch):
-    run_experiment = study.run_experiment
-    monkeypatch.setattr(study, "run_experiment", lambda cfg: run_experiment(
-        dataclasses.replace(cfg, repetitions=1, max_new_tokens=2)))
-    monkeypatch.setattr(study, "run_benchmark", lambda cfg: {"files": []})
+    monkeypatch.setattr(study, "evaluate", lambda runs: pytest.fail("asked a model before refusing the list"))
     models = tmp_path / "models.txt"
     models.write_text(f"{tiny_model_dir} --dtype float32\n{tiny_model_dir} --dtype float32 --batch_size 7\n")
     with pytest.raises(SystemExit) as exc:

@@ -11,11 +11,11 @@ import pytest
 
 from tomlab.analysis.finetune_report import comparison_summary, comparison_tests, identify_roles, role_of
 from tomlab.analysis.report import aggregate
-from tomlab.analysis.stats import holm
 from tomlab.errors import ToMLabError
 from tomlab.grading import grade_files
 from tomlab.scenarios import load_scenarios
 from tomlab.schema import PROMPTINGS
+from tomlab.stats import holm
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = load_scenarios()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from tomlab.analysis.stats import cohen_kappa, holm, paired_ttest, pearson, unpaired_ttest, wilson_interval
+from tomlab.stats import cohen_kappa, holm, paired_ttest, pearson, unpaired_ttest, wilson_interval
 
 
 def _wilson_formula(k, n, z=1.959963984540054):
@@ -109,7 +109,7 @@ def test_cohen_kappa():
 
 
 def test_detectable_difference_has_the_stated_power():
-    from tomlab.analysis.stats import DETECTION_POWER, detectable_difference, paired_power
+    from tomlab.stats import DETECTION_POWER, detectable_difference, paired_power
 
     mde = detectable_difference(0.1, 16)
     assert paired_power(mde, 0.1, 16) == pytest.approx(DETECTION_POWER, abs=1e-6)

@@ -12,13 +12,20 @@ from pathlib import Path
 import pytest
 
 from tomlab.errors import ToMLabError
-from tomlab.tasks import strange_stories, tomi
+from tomlab.eval.config import parse_benchmark_config
+from tomlab.eval.registry import get
+from tomlab.eval.runner import evaluate
+from tomlab.tasks import scoring, strange_stories, tomi
 from tomlab.tasks.items import read_jsonl
-from tomlab.tasks.runner import parse_benchmark_config, run_benchmark
 from tomlab.tasks.scoring import score_file
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = read_jsonl(tomi.DEFAULT_ITEMS)
+
+
+def run_benchmark(config):
+    """One benchmark, as benchmark_eval.py --benchmark asks it."""
+    return evaluate([(get(config.benchmark), config)])
 
 
 def rederive(events, question):
@@ -104,12 +111,12 @@ def test_observer_sees_a_move_only_while_present():
     ("Anne entered the kitchen. The apple is in the blue box.", None),  # the story retold first
 ])
 def test_open_answer_names_one_container(output, expected):
-    assert tomi.final_answer(output, ("blue box", "green basket")) == expected
+    assert scoring.final_answer(output, ("blue box", "green basket")) == expected
 
 
 def test_step_by_step_reads_the_conclusion():
     text = "Bob moved it to the green basket. Anne did not see that. So she looks in the blue box."
-    assert tomi.final_answer(text, ("blue box", "green basket"), step_by_step=True) == "blue box"
+    assert scoring.final_answer(text, ("blue box", "green basket"), step_by_step=True) == "blue box"
 
 
 def test_strange_stories_vendored_with_notice_canary_and_source():

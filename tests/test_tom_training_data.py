@@ -14,8 +14,8 @@ import pytest
 from tomlab.data import leakage, tom_training
 from tomlab.data.loader import load_preference_dataset
 from tomlab.errors import ToMLabError
-from tomlab.prompts import Condition, build_prompt
-from tomlab.tasks import tomi
+from tomlab.prompts import Condition, ask_prompt
+from tomlab.tasks import scoring, tomi
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = tom_training.DEFAULT_OUT
@@ -115,8 +115,8 @@ def test_minimal_pairs_differ_only_in_the_answer():
         if row["form"] == "open":
             other = next(c for c in row["choices"] if c != row["answer"])
             assert row["rejected"] == row["chosen"].replace(row["answer"], other)
-            assert tomi.final_answer(row["chosen"], row["choices"]) == row["answer"]  # the eval's scorer
-            assert tomi.final_answer(row["rejected"], row["choices"]) == other
+            assert scoring.final_answer(row["chosen"], row["choices"]) == row["answer"]  # the eval's scorer
+            assert scoring.final_answer(row["rejected"], row["choices"]) == other
         else:
             assert (row["chosen"], row["rejected"]) == (("Yes.", "No.") if row["answer"] == "yes" else ("No.", "Yes."))
     for row in [r for r in ROWS if r["form"] == "yesno"][:8]:  # the eval's yes/no reader agrees
@@ -126,11 +126,8 @@ def test_minimal_pairs_differ_only_in_the_answer():
 
 
 def test_prompt_is_the_benchmark_runners():
-    from tomlab.tasks.runner import _PromptItem
-
-    for row in ROWS[:50]:
-        assert row["prompt"] == build_prompt(_PromptItem(row["story"], row["question"]), Condition(False, False), [],
-                                             "scenario")
+    for row in ROWS[:50]:  # the benchmark task's prompt (tomlab.tasks.benchmark) of the story and question
+        assert row["prompt"] == ask_prompt(row["story"], row["question"], Condition(False, False), [], "scenario")
         assert row["prompt"] == ("Read the scenario and answer the following question:\n\nScenario: "
                                  f"{row['story']} Question: {row['question']} Answer: ")
 

@@ -10,10 +10,10 @@ import re
 import pytest
 
 from tomlab.analysis import tom_training_report as ttr
-from tomlab.analysis.stats import detectable_difference
 from tomlab.errors import ToMLabError
 from tomlab.scenarios import load_scenarios
 from tomlab.schema import PROMPTINGS
+from tomlab.stats import detectable_difference
 from tomlab.tasks import strange_stories
 from tomlab.tasks.answers import SCHEMA
 from tomlab.tasks.items import read_jsonl

@@ -52,9 +52,10 @@ def _item(label: str, context: str, question: str) -> str:
     return f"{label}{context} Question: {question} Answer: "
 
 
-def build_prompt(scenario: Scenario, condition: Condition, examples: list[CotExample] | None = None,
-                 prompt_format: str = "scenario") -> str:
-    """The exact prompt string the original scripts fed to the model."""
+def ask_prompt(context: str, question: str, condition: Condition, examples: list[CotExample] | None = None,
+               prompt_format: str = "scenario") -> str:
+    """The exact prompt string the original scripts fed to the model, for any context and question (a benchmark's
+    story and question are asked in the scenarios' prompt)."""
     if prompt_format not in INSTRUCTIONS:
         raise ToMLabError(f"--prompt_format {prompt_format}: choose one of {', '.join(PROMPT_FORMATS)}")
     label = LABELS[prompt_format]
@@ -64,10 +65,16 @@ def build_prompt(scenario: Scenario, condition: Condition, examples: list[CotExa
             raise ToMLabError("chain-of-thought prompting needs examples (--cot_examples)")
         for ex in examples:
             prompt += _item(label, ex.context, ex.question) + (SBS if condition.sbs else "") + f"{ex.answer}\n\n"
-    prompt += _item(label, scenario.context, scenario.question)
+    prompt += _item(label, context, question)
     if condition.sbs:
         prompt += SBS
     return prompt
+
+
+def build_prompt(scenario: Scenario, condition: Condition, examples: list[CotExample] | None = None,
+                 prompt_format: str = "scenario") -> str:
+    """A scenario's prompt (:func:`ask_prompt` of its context and question)."""
+    return ask_prompt(scenario.context, scenario.question, condition, examples, prompt_format)
 
 
 def apply_chat_template(tokenizer, prompt: str) -> str:

@@ -9,7 +9,7 @@ What it runs, row by row, in priority order (``scripts/scale_rehearsal.py``):
    GPU), so a 7B model takes seconds, not minutes. Where the tokenizer's vocabulary exceeds the published one
    (Llama-2: 32,000 < 49,152) the model's vocabulary is raised to cover it, and the deviation is printed and recorded.
 2. **experiment**: the 16 scenarios x 4 prompting types x ``--reps`` answers of ``--tokens`` tokens through
-   :func:`tomlab.experiment.runner.run_experiment` (the code path of ``tom_eval.py --all_conditions``), which loads
+   :func:`tomlab.eval.runner.evaluate` (the code path of ``tom_eval.py --all_conditions``), which loads
    the saved model with :func:`tomlab.models.load_model` in bf16, 8-bit or 4-bit (bitsandbytes): answers/s, tokens/s,
    the load time, peak GPU memory. Random weights answer to the last token, so every answer is ``--tokens`` long.
 3. **finetune**: a few steps of every stage (SFT, reward model, PPO, DPO) through the stages' own entry point
@@ -304,17 +304,18 @@ def precision_label(precision: str, s: RehearsalSettings) -> str:
 def experiment_row(folder: str, label: str, precision: str, s: RehearsalSettings, env: Environment,
                    scratch: Path) -> dict:
     """The 16-scenario experiment, all four prompting types, through the runner (the model loaded as it loads it)."""
-    from .experiment.config import ExperimentConfig
-    from .experiment.runner import run_experiment
+    from .eval.config import EvalConfig
+    from .eval.registry import get
+    from .eval.runner import evaluate
 
     out_dir = scratch / "answers" / f"{label}-{precision}"
-    cfg = ExperimentConfig(model=folder, model_label=f"{label} {precision}", dtype=dtype_name(precision, s),
-                           device=env.device, load_in_8bit=precision == "8bit", load_in_4bit=precision == "4bit",
-                           batch_size=s.batch_size, repetitions=s.reps, max_new_tokens=s.tokens, all_conditions=True,
-                           output_dir=out_dir, overwrite=True, grade=False)
+    cfg = EvalConfig(model=folder, model_label=f"{label} {precision}", dtype=dtype_name(precision, s),
+                     device=env.device, load_in_8bit=precision == "8bit", load_in_4bit=precision == "4bit",
+                     batch_size=s.batch_size, repetitions=s.reps, max_new_tokens=s.tokens, all_conditions=True,
+                     output_dir=out_dir, overwrite=True, grade=False)
     t0 = time.perf_counter()
     try:
-        summary = run_experiment(cfg)
+        summary = evaluate([(get("tom16"), cfg)])
     except RowTimeout:
         answers, tokens = _answers_on_disk(out_dir)
         raise RowTimeout(f"{answers} answers ({tokens} tokens) written before the cut",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..grading import GradedFile
 from ..grading.labels import SPLITS, LabelStore
 from ..schema import LABELS
-from .stats import cohen_kappa
+from ..stats import cohen_kappa
 
 GOAL_KAPPA = 0.9
 GOAL_FILE_MAE = 0.03

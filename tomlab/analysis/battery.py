@@ -8,11 +8,9 @@
   Strange Stories, one greedy answer per prompt -> ``<out>/benchmarks/{tomi,strange_stories}/<label>/...``.
 
 Raw prompts as the original protocol asks them (``chat=True``: the tokenizer's chat template; ``prompt_format``
-``context``: the preference study's format). Each runner finds its complete files by their run keys and resumes a
-partial one, so a second call generates nothing. The three tests go through the existing runners one after another
-(:func:`tomlab.experiment.runner.run_experiment`, then :func:`tomlab.tasks.runner.run_benchmark` for each
-benchmark): each loads the model only when it has something to generate, so a fresh battery loads it up to three
-times (seconds for a small model) - the price of not threading a loaded model through the runners.
+``context``: the preference study's format). The three tests go through one runner call
+(:func:`tomlab.eval.runner.evaluate`), which loads the model once, and only when something is missing: it finds the
+complete files by their run keys and resumes a partial one, so a second call generates nothing.
 
 ``limit`` (smoke runs, tests): only the first N scenarios (a subset scenario file written into ``<out>``), ToMi
 items and Strange Stories. ``tomi_limit``: only the first N ToMi items, whatever ``limit`` says (the items cycle
@@ -27,13 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToMLabError
-from ..experiment.config import ExperimentConfig
-from ..experiment.runner import format_summary, run_experiment
+from ..eval.config import EvalConfig
+from ..eval.registry import BENCHMARKS, get
+from ..eval.runner import evaluate, format_summary
 from ..io import atomic_write_text
 from ..prompts import PROMPT_FORMATS
 from ..scenarios import DEFAULT_SCENARIOS, load_scenarios
-from ..tasks.runner import BENCHMARKS, BenchmarkConfig, run_benchmark
-from ..tasks.runner import DEFAULTS as BENCHMARK_DEFAULTS
 
 #: Sub-folders of a battery's answers folder.
 SCENARIOS_DIR = "scenarios"
@@ -91,27 +88,29 @@ def scenario_file(s: BatterySettings) -> Path:
 
 
 def run_battery(s: BatterySettings) -> dict:
-    """Ask (or find complete) every test of the battery; return {"label", "tests": {test: runner summary}}."""
+    """Ask (or find complete) every test of the battery, the model loaded once: {"label", "summary": the runner's
+    summary, "tests": {test: its files (the summary's entries)}}."""
     s.check()
     shared = {"model": s.model, "model_label": s.label, "chat": s.chat, "prompt_format": s.prompt_format,
               "max_new_tokens": s.max_new_tokens, "seed": s.seed, "dtype": s.dtype, "device": s.device,
               "batch_size": s.batch_size, "progress": s.progress, "overwrite": s.overwrite}
-    tests = {TESTS[0]: run_experiment(ExperimentConfig(
-        **shared, repetitions=s.reps, all_conditions=True, grade=False, scenarios=scenario_file(s),
-        output_dir=Path(s.out) / SCENARIOS_DIR))}
+    runs = [(get("tom16"), EvalConfig(**shared, repetitions=s.reps, all_conditions=True, grade=False,
+                                      scenarios=scenario_file(s), output_dir=Path(s.out) / SCENARIOS_DIR))]
     for benchmark in BENCHMARKS:
-        tests[benchmark] = run_benchmark(BenchmarkConfig(**{
-            **BENCHMARK_DEFAULTS, **shared, "benchmark": benchmark,
+        runs.append((get(benchmark), EvalConfig(**{
+            **get(benchmark).defaults, **shared,
             "limit": s.tomi_limit if benchmark == "tomi" and s.tomi_limit is not None else s.limit,
-            "output_dir": Path(s.out) / BENCHMARKS_DIR}))
-    return {"label": tests[TESTS[0]]["model"], "tests": tests}
+            "output_dir": Path(s.out) / BENCHMARKS_DIR})))
+    summary = evaluate(runs)
+    tests = {test: [f for f in summary["files"] if f["task"] == task.name] for test, (task, _) in zip(TESTS, runs)}
+    return {"label": summary["model"], "summary": summary, "tests": tests}
 
 
 def format_battery(summary: dict) -> str:
-    """Each test's runner summary (files, answers, generation speed), one block per test."""
-    return "\n\n".join(f"== {test}\n{format_summary(s)}" for test, s in summary["tests"].items())
+    """The runner's summary: every test's files, the answers generated and the generation speed."""
+    return format_summary(summary["summary"])
 
 
 def generated(summary: dict) -> int:
     """Answers the battery generated (0: every file was found complete)."""
-    return sum(s["answers_generated"] for s in summary["tests"].values())
+    return summary["summary"]["answers_generated"]

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
+from ..scores import SCENARIOS
+
 #: Resamples per bootstrap interval and random splits per split-half reliability: enough for stable 95% bounds.
 N_BOOT = 2000
 N_SPLITS = 500
@@ -31,7 +33,7 @@ MIN_MODELS = 3
 #: the correlation itself says more).
 MAX_PAIR_MODELS = 6
 ALPHA = 0.05
-ANCHOR = "16 scenarios"
+ANCHOR = SCENARIOS  # the test the others are held against
 
 
 @dataclass
@@ -178,7 +180,7 @@ def _f(x, nd: int = 2) -> str:
 
 
 def models_table(tests: dict) -> str:
-    from .stats import wilson_interval
+    from ..stats import wilson_interval
 
     names = list(tests)
     models = list(dict.fromkeys(m for t in tests.values() for m in t.models))

@@ -11,10 +11,11 @@ A models list file holds one model per line, as the runners' model flags (``#`` 
     --backend openai --api_base https://api.example.com/v1 --api_key_env EXAMPLE_API_KEY --model some-model --chat
 
 (a line without flags names ``--model``; ``--backend openai`` lines ask a model an OpenAI-compatible server serves,
-with the server flags of :class:`~tomlab.experiment.config.ModelArguments`, as the runners take them). Each model's
-answer files are found by their run keys, so whatever is already complete is read, not generated again; an
-interrupted study resumes. The 16 scenarios are graded by
-``tomlab.grading.grade_files``, the benchmarks scored by ``tomlab.tasks.scoring``.
+with the server flags of :class:`~tomlab.eval.config.ModelArguments`, as the runner takes them). Each model is asked
+every test in one runner call (:func:`tomlab.eval.runner.evaluate`: the model loaded once); its answer files are
+found by their run keys, so whatever is already complete is read, not generated again; an interrupted study
+resumes. Every test is read as one shape (:class:`tomlab.scores.Score`): the 16 scenarios graded by the ``tom16``
+task's scorer (the rule grader), the benchmarks scored by ``tomlab.tasks.scoring``.
 """
 
 from __future__ import annotations
@@ -28,21 +29,15 @@ import numpy as np
 
 from ..backends.openai import read_api_key
 from ..errors import ToMLabError
-from ..experiment.config import (
-    DEFAULT_OUTPUT_DIR,
-    ExperimentConfig,
-    ModelArguments,
-    PromptArguments,
-    flag,
-    parse_groups,
-)
-from ..experiment.runner import check_backend_flags, run_experiment
-from ..grading import GRADER_VERSION, grade_files
+from ..eval.config import DEFAULT_OUTPUT_DIR, EvalConfig, ModelArguments, PromptArguments, flag, parse_groups
+from ..eval.registry import BENCHMARKS, get
+from ..eval.runner import check_backend_flags, evaluate, model_label
+from ..grading import GRADER_VERSION
 from ..io import atomic_write_json, atomic_write_text
 from ..paths import REPO_ROOT
 from ..schema import PROMPTINGS
-from ..tasks.runner import BENCHMARKS, BenchmarkConfig, run_benchmark
-from ..tasks.runner import DEFAULTS as BENCHMARK_DEFAULTS
+from ..scores import Score, scenario_test
+from ..tasks.benchmark import DEFAULTS as BENCHMARK_DEFAULTS
 from ..tasks.scoring import score_file
 from .correlation import (
     ANCHOR,
@@ -90,7 +85,7 @@ def read_models(path: Path) -> list[tuple[str, dict]]:
             argv = ["--model", *argv]
         values = parse_groups((ModelArguments, PromptArguments), argv, where=f"{path}:{n}")
         try:  # a server line's flags are checked now, not after the models before it ran for hours
-            check_backend_flags(ExperimentConfig(**values))
+            check_backend_flags(EvalConfig(**values))
             read_api_key(values["api_key_env"])
         except ToMLabError as exc:
             raise ToMLabError(f"{path}:{n}: {exc}") from None
@@ -101,57 +96,59 @@ def read_models(path: Path) -> list[tuple[str, dict]]:
 
 
 def run_models(args: CorrelateArguments) -> list[dict]:
-    """Run (or find complete) each model's experiment and benchmarks: [{label, line, experiment, benchmarks}]."""
+    """Run (or find complete) each model's experiment and benchmarks, each model in one runner call (one load):
+    [{label, line, experiment, benchmarks}]. Two lines with one label are refused before anything runs."""
     runs, labels = [], {}
-    for line, values in read_models(args.models):
-        shared = {**values, "progress": args.progress}
-        print(f"== {line}", flush=True)
-        exp = run_experiment(ExperimentConfig(**shared, all_conditions=True, grade=False, output_dir=args.answers_dir))
-        label = exp["model"]
+    models = [(line, {**values, "progress": args.progress}) for line, values in read_models(args.models)]
+    for line, shared in models:
+        label = model_label(EvalConfig(**shared))
         if label in labels:
             raise ToMLabError(f"--models {args.models}: two lines give the model label {label!r} ({labels[label]!r} "
                               f"and {line!r}); tell them apart with --model_label")
         labels[label] = line
-        bench = [f["path"] for b in BENCHMARKS
-                 for f in run_benchmark(BenchmarkConfig(**{**BENCHMARK_DEFAULTS, **shared, "benchmark": b,
-                                                           "output_dir": args.benchmarks_dir}))["files"]]
-        runs.append({"label": label, "line": line, "experiment": [f["path"] for f in exp["files"]],
-                     "benchmarks": bench})
+    for (line, shared), label in zip(models, labels):
+        print(f"== {line}", flush=True)
+        tasks = [(get("tom16"), EvalConfig(**shared, all_conditions=True, grade=False, output_dir=args.answers_dir))]
+        tasks += [(get(b), EvalConfig(**{**get(b).defaults, **shared, "output_dir": args.benchmarks_dir}))
+                  for b in BENCHMARKS]
+        files = evaluate(tasks)["files"]
+        runs.append({"label": label, "line": line,
+                     "experiment": [f["path"] for f in files if f["task"] == "tom16"],
+                     "benchmarks": [f["path"] for f in files if f["task"] != "tom16"]})
     return runs
 
 
 def scenario_scores(runs: list[dict], prompting: str) -> TestScores:
-
+    """The 16 scenarios per model: each scenario's share of correct answers, the prompting types pooled (or one)."""
     models, rows, answers = [], [], []
     for run in runs:
-        graded = [g for g in grade_files(run["experiment"]) if prompting in ("all", g.prompting)]
-        correct, n = {}, {}
-        for g in graded:
-            for sid, (k, m) in g.per_scenario_counts().items():
-                correct[sid], n[sid] = correct.get(sid, 0) + k, n.get(sid, 0) + m
-        items = sorted(n)
+        scores = [s for s in get("tom16").score(run["experiment"])
+                  if prompting == "all" or s.test == scenario_test(prompting)]
+        pooled = Score.pooled(scores, ANCHOR)
+        items = sorted(pooled.counts)
         models.append(run["label"])
-        rows.append([correct[s] / n[s] for s in items])
-        answers.append(sum(n.values()))
+        rows.append([pooled.shares[s] for s in items])
+        answers.append(pooled.n)
     return TestScores(ANCHOR, models, items, np.array(rows, float), np.array(answers))
 
 
 def benchmark_scores(runs: list[dict]) -> dict:
+    """Each benchmark form per model: each question's share of correct answers."""
     per_test: dict = {}
     for run in runs:
         for path in run["benchmarks"]:
-            scored = score_file(path)
-            per_test.setdefault(scored.test, []).append((run["label"], scored))
+            score = score_file(path).score()
+            per_test.setdefault(score.test, []).append((run["label"], score))
     tests = {}
     for name, entries in per_test.items():
-        items = list(entries[0][1].per_question())
+        items = list(entries[0][1].shares)
         rows, answers = [], []
-        for _, scored in entries:
-            share = scored.per_question()
+        for _, score in entries:
+            share = score.shares
             if list(share) != items:
-                raise ToMLabError(f"{scored.path}: asks other {name} items than {entries[0][1].path}")
+                raise ToMLabError(f"{score.paths[0]}: asks other {name} items than {entries[0][1].paths[0]}")
             rows.append([share[q] for q in items])
-            answers.append(scored.n)
+            answers.append(score.n)
         tests[name] = TestScores(name, [label for label, _ in entries], items, np.array(rows, float),
                                  np.array(answers))
     return tests

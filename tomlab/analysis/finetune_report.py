@@ -26,6 +26,7 @@ from ..grading import GRADER_VERSION, GradedFile
 from ..io import atomic_write_bytes, atomic_write_text, read_json
 from ..models import repo_relative
 from ..schema import PROMPTINGS
+from ..stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 from .report import (
     Cell,
     accuracy_table_markdown,
@@ -38,7 +39,6 @@ from .report import (
     models_of,
     yes_no_bias,
 )
-from .stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 
 ROLES = ("base", "SFT", "PPO", "DPO")
 #: (A, B): is model A different from model B? One Holm family over all comparisons x prompting types.

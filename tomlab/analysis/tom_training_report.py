@@ -42,13 +42,14 @@ from ..io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..models import repo_relative
 from ..paths import REPO_ROOT
 from ..schema import PROMPTINGS
+from ..scores import Score, scenario_test
+from ..stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 from ..tasks import tomi
 from ..tasks.items import read_jsonl
 from ..tasks.scoring import is_benchmark_file, score_file
 from . import shortcuts
 from .correlation import ANCHOR, MIN_MODELS, N_BOOT, N_SPLITS, TestScores, analyse, correlation_table, critical_r
 from .report import aggregate, bias_markdown, pyplot, save_png, yes_no_bias
-from .stats import DETECTION_POWER, detectable_difference, holm, paired_ttest, wilson_interval
 
 ALPHA = 0.05
 IN_DISTRIBUTION = "in-distribution"
@@ -63,10 +64,6 @@ DEFAULT_CHOICES = (
     "split of `data/tom_training` only (stories with names, rooms, objects and containers of their own). The test "
     "sets of this report - the ToMi-style eval items `data/tomi/tomi_items.jsonl`, the 16 scenarios and Strange "
     "Stories - were asked by the evaluation battery after training and were never used for a choice.")
-
-
-def scenario_test(prompting: str) -> str:
-    return f"16 scenarios {prompting}"
 
 
 SCENARIO_TESTS = tuple(scenario_test(p) for p in PROMPTINGS)
@@ -87,27 +84,14 @@ def route_of(model: str) -> str | None:
 
 
 @dataclass
-class TestResult:
-    """One model's answers to one test."""
+class TestResult(Score):
+    """One model's answers to one test: its :class:`~tomlab.scores.Score` (item ids as strings; n: answers, a yes/no
+    pair counting once) and what this report adds."""
 
-    test: str
-    paths: list
-    complete: bool
-    items: dict  # item id -> share of its answers that were right
-    correct: int
-    n: int  # answers (yes/no pairs: questions x repetitions)
-    tokens: list  # new tokens of every answer (a probe of a pair is an answer of its own)
-    chance: dict  # {what a guesser does: its accuracy on these items}
+    tokens: list = field(default_factory=list)  # new tokens of every answer (a probe of a pair is an answer of its own)
+    chance: dict = field(default_factory=dict)  # {what a guesser does: its accuracy on these items}
     questions: list = field(default_factory=list)  # benchmarks: ScoredQuestion (kind, belief) per item
     graded: object = None  # 16 scenarios: the GradedFile
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.n if self.n else math.nan
-
-    @property
-    def ci(self) -> tuple:
-        return wilson_interval(self.correct, self.n)
 
     @property
     def mean_tokens(self) -> float:
@@ -145,11 +129,12 @@ def find_answer_files(folders: Sequence) -> tuple[list[Path], list[Path]]:
 def _scenario_result(g) -> TestResult:
     data = _read(Path(g.path))
     tokens = [a["new_tokens"] for s in data["scenarios"] for a in s["answers"] if isinstance(a.get("new_tokens"), int)]
-    counts = g.per_scenario_counts()
+    score = g.score()
     gold = {a.scenario: a.gold for a in g.answers}
-    share_yes = sum(gold[s] == "yes" for s in counts) / len(counts) if counts else math.nan
-    return TestResult(scenario_test(g.prompting), [g.path], g.complete, {str(s): c / n for s, (c, n) in counts.items()},
-                      g.n_correct, g.n, tokens, {"always yes": share_yes, "always no": 1 - share_yes}, graded=g)
+    share_yes = sum(gold[s] == "yes" for s in score.counts) / len(score.counts) if score.counts else math.nan
+    return TestResult(score.model, score.test, score.paths, score.complete,
+                      {str(s): counts for s, counts in score.counts.items()}, tokens,
+                      {"always yes": share_yes, "always no": 1 - share_yes}, graded=g)
 
 
 def benchmark_chance(data: dict) -> dict:
@@ -171,9 +156,9 @@ def _benchmark_result(path: Path) -> tuple[str, TestResult]:
     scored = score_file(path)
     data = _read(path)
     tokens = [a["new_tokens"] for e in data["items"] for a in e["answers"] if isinstance(a.get("new_tokens"), int)]
-    return scored.model, TestResult(scored.test, [str(path)], scored.complete, scored.per_question(),
-                                    scored.n_correct, scored.n, tokens, benchmark_chance(data),
-                                    questions=scored.questions)
+    score = scored.score()
+    return scored.model, TestResult(score.model, score.test, [str(path)], score.complete, score.counts, tokens,
+                                    benchmark_chance(data), questions=scored.questions)
 
 
 def load_models(folders: Sequence, labels_path=DEFAULT_LABEL_STORE) -> dict[str, dict[str, TestResult]]:
@@ -257,11 +242,11 @@ def compare(models: dict, comparisons: Sequence[tuple[str, str]]) -> list[dict]:
     for model, reference in comparisons:
         for test, result in models[model].items():
             ref = models[reference][test]
-            shared = [i for i in ref.items if i in result.items]
+            shared = [i for i in ref.shares if i in result.shares]
             if not shared:
                 raise ToMLabError(f"{model} and {reference} share no {test} item (other item sets)")
-            a = [ref.items[i] for i in shared]
-            b = [result.items[i] for i in shared]
+            a = [ref.shares[i] for i in shared]
+            b = [result.shares[i] for i in shared]
             diffs = [y - x for x, y in zip(a, b)]
             sd = statistics.stdev(diffs) if len(diffs) > 1 else math.nan
             result_t = paired_ttest(a, b)
@@ -369,8 +354,8 @@ def heuristic_table(models: dict, test: str) -> list[dict]:
         ids = [questions[i].id for i in idx]
         heuristics = {h: statistics.fmean(v[i] for i in idx) for h, v in per_heuristic.items()}
         best = max(heuristics.items(), key=lambda kv: kv[1])
-        accs = {m: statistics.fmean(models[m][test].items[q] for q in ids) for m in holders
-                if all(q in models[m][test].items for q in ids)}
+        accs = {m: statistics.fmean(models[m][test].shares[q] for q in ids) for m in holders
+                if all(q in models[m][test].shares for q in ids)}
         rows.append({"group": name, "n": len(idx), "best": best[0], "best_accuracy": best[1], "models": accs})
     return rows
 
@@ -452,17 +437,17 @@ def correlation_tests(models: dict) -> dict[str, TestScores]:
     anchor = [m for m in models if all(t in models[m] for t in SCENARIO_TESTS)]
     if anchor:
         # the scenarios every anchor model was asked in every prompting type (a smoke battery asks fewer)
-        items = sorted(set.intersection(*(set(models[m][t].items) for m in anchor for t in SCENARIO_TESTS)), key=int)
-        rows = [[statistics.fmean(models[m][t].items[i] for t in SCENARIO_TESTS) for i in items] for m in anchor]
+        items = sorted(set.intersection(*(set(models[m][t].shares) for m in anchor for t in SCENARIO_TESTS)), key=int)
+        rows = [[statistics.fmean(models[m][t].shares[i] for t in SCENARIO_TESTS) for i in items] for m in anchor]
         tests[ANCHOR] = TestScores(ANCHOR, anchor, items, np.array(rows, float),
                                    np.array([sum(models[m][t].n for t in SCENARIO_TESTS) for m in anchor]))
     for test in BENCHMARK_TESTS:
         holders = [m for m in models if test in models[m]]
         if not holders:
             continue
-        items = [i for i in models[holders[0]][test].items if all(i in models[m][test].items for m in holders)]
+        items = [i for i in models[holders[0]][test].shares if all(i in models[m][test].shares for m in holders)]
         tests[test] = TestScores(test, holders, items,
-                                 np.array([[models[m][test].items[i] for i in items] for m in holders], float),
+                                 np.array([[models[m][test].shares[i] for i in items] for m in holders], float),
                                  np.array([models[m][test].n for m in holders]))
     return tests
 

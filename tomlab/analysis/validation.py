@@ -20,9 +20,9 @@ from pathlib import Path
 from ..grading import GRADER_VERSION, GradedFile
 from ..io import atomic_write_json, atomic_write_text
 from ..schema import PROMPTINGS
+from ..stats import pearson
 from .agreement import agreement_markdown
 from .report import model_key, pyplot, save_png
-from .stats import pearson
 
 GOAL_MAE = 0.03
 GOAL_R = 0.95

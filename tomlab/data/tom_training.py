@@ -38,7 +38,7 @@ from pathlib import Path
 from ..errors import ToMLabError
 from ..io import atomic_write_text
 from ..paths import DATA_DIR
-from ..prompts import Condition, build_prompt
+from ..prompts import Condition, ask_prompt
 from ..tasks import tomi
 from . import leakage
 from .tom_vocab import OPEN_ANSWERS, OPEN_QUESTIONS, PROBE_QUESTIONS, STORY_TEMPLATES, VOCABULARIES, YES_NO_ANSWERS
@@ -74,17 +74,9 @@ class SplitSize:
 DEFAULT_SIZES = {"train": SplitSize(open=160, yesno=80), "validation": SplitSize(open=24, yesno=12)}
 
 
-@dataclass(frozen=True)
-class _Asked:
-    """What the prompt builder reads of a question: the story as the context, the question (as the runner's)."""
-
-    context: str
-    question: str
-
-
 def benchmark_prompt(story: str, question: str) -> str:
     """The prompt the benchmark runner builds for ``question`` about ``story`` with its default settings."""
-    return build_prompt(_Asked(story, question), PROMPTING, [], PROMPT_FORMAT)
+    return ask_prompt(story, question, PROMPTING, [], PROMPT_FORMAT)
 
 
 def story_text(events, style: dict) -> str:

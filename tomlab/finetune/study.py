@@ -74,7 +74,7 @@ SCENARIO_ANSWER_S = 0.14
 #: Strange Stories prompt (longer stories).
 TOMI_PROMPT_S = 0.5
 STRANGE_PROMPT_S = 0.8
-#: Starting Python and loading the model, once per test of the battery.
+#: Starting Python and loading the model, once per battery (one runner call asks every test).
 BATTERY_LOAD_S = 15
 #: Gemma 3 270M costs about twice as much per token (its 262k-word output layer alone is 168M parameters).
 GEMMA_FACTOR = 2.0
@@ -154,7 +154,7 @@ def battery_estimate_s(b: dict, factor: float = 1.0) -> float:
     n_stories = len(strange_stories.load(strange_stories.DEFAULT_ITEMS)[0][: b["limit"]])
     answers = n_scenarios * 4 * b["reps"] * SCENARIO_ANSWER_S * min(b["tokens"], 128) / 128
     prompts = n_tomi * 3 * TOMI_PROMPT_S + n_stories * STRANGE_PROMPT_S
-    return 3 * BATTERY_LOAD_S + factor * (answers + prompts)
+    return BATTERY_LOAD_S + factor * (answers + prompts)
 
 
 def battery_step(s: StudySettings, model: str, label: str, merged: Path | None = None,

@@ -7,7 +7,7 @@ open form, ``yes``/``no`` for a probe), ``choices`` (the story's two containers)
 row must hold them (:func:`check_items`); the stages refuse data without.
 
 An answer is read as :mod:`tomlab.tasks.scoring` reads the benchmark's: the open form by
-:func:`tomlab.tasks.tomi.final_answer` (the one container its final answer names), a probe by the project's grader
+:func:`tomlab.tasks.scoring.final_answer` (the one container its final answer names), a probe by the project's grader
 (its yes/no verdict). ``None``: no readable answer (no container or two, no verdict).
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from ..errors import ToMLabError
 from ..tasks.items import FORMS, YES_NO
-from ..tasks.tomi import final_answer
+from ..tasks.scoring import final_answer
 
 #: What a ToM item carries besides its preference pair; every row must hold each.
 GOLD_COLUMNS = ("answer", "form", "choices", "story", "question")

@@ -25,9 +25,9 @@ from .files import (
     prompting_from_flags,
     scenario_items,
 )
-from .grader import GRADER_VERSION, CotItem, Grade, Grader, Item
+from .grader import GRADER_VERSION, Grade, Grader, Item
 from .proposition import Proposition, parse_question
-from .text import clean_output, extract_answer
+from .text import CotItem, clean_output, extract_answer
 
 __all__ = [
     "GRADER_VERSION", "CotItem", "Grade", "GradedAnswer", "GradedFile", "Grader", "Item", "Proposition",

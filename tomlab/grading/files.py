@@ -14,8 +14,10 @@ from ..errors import ToMLabError
 from ..io import read_json
 from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS, load_cot_examples, load_scenarios
 from ..schema import BEHAVIOURS, LABELS, PROMPTING_FLAGS, PROMPTINGS
-from .grader import GRADER_VERSION, CotItem, Grader, Item
+from ..scores import Score, scenario_test
+from .grader import GRADER_VERSION, Grader, Item
 from .labels import DEFAULT_LABEL_STORE, apply_labels, load_label_store
+from .text import CotItem
 
 _NAME_RE = re.compile(r"^Results_(?P<model>.+)_(?P<prompting>"
                       + "|".join(re.escape(p) for p in sorted(PROMPTINGS, key=len, reverse=True))
@@ -90,6 +92,10 @@ class GradedFile:
             correct, n = out.get(a.scenario, (0, 0))
             out[a.scenario] = (correct + ((a.auto_label if auto else a.label) == "correct"), n + 1)
         return dict(sorted(out.items()))
+
+    def score(self) -> Score:
+        """The file as the reports read every test: per scenario, correct answers out of answers."""
+        return Score(self.model, scenario_test(self.prompting), [self.path], self.complete, self.per_scenario_counts())
 
     def per_scenario_correct(self, auto: bool = False) -> dict[int, int]:
         return {s: c for s, (c, _) in self.per_scenario_counts(auto).items()}

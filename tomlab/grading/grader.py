@@ -23,6 +23,7 @@ from .proposition import other_gender_pronouns, parse_question, scenario_names, 
 from .reading import Scene, SentenceReading, echo_norm, join_bare_markers, ngrams, read_options, read_sentence
 from .text import (
     STOP_WORDS,
+    CotItem,
     clean_output,
     content_words,
     extract_answer,
@@ -48,12 +49,6 @@ class Item:
     question: str
     gold: str  # yes / no
     context: str = ""
-
-
-@dataclass(frozen=True)
-class CotItem:
-    context: str
-    question: str
 
 
 @dataclass

@@ -20,12 +20,17 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..schema import END_OF_TURN_TOKENS
 
-if TYPE_CHECKING:
-    from .grader import CotItem
+
+@dataclass(frozen=True)
+class CotItem:
+    """A chain-of-thought example of the prompt, as the answer reader compares blocks with it."""
+
+    context: str
+    question: str
+
 
 #: A labelled block whose content words are more than this share a CoT example's (and more than the current
 #: scenario's) repeats the example; one with at least this share of the current scenario's echoes it. Below

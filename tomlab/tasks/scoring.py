@@ -1,6 +1,6 @@
 """Scoring benchmark answer files: per question and repetition, correct or not; accuracy by kind and belief.
 
-Open form: the named container must be the gold one (:func:`tomlab.tasks.tomi.final_answer`). Yes/no form: each
+Open form: the named container must be the gold one (:func:`final_answer`). Yes/no form: each
 probe is read by the project's grader (the one validated on the 16 scenarios against human graders), and a
 question counts as correct only when all of its probes are (one probe for Strange Stories, two for ToMi).
 """
@@ -8,13 +8,46 @@ question counts as correct only when all of its probes are (one probe for Strang
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..analysis.stats import wilson_interval
 from ..errors import ToMLabError
+from ..scores import Score
+from ..stats import wilson_interval
 from .answers import SCHEMA, form_label
-from .tomi import final_answer
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+#: "The answer is", "The answer to this question is:", "Answer:": what follows the last one is the final answer.
+_ANSWER_MARKER = re.compile(r"\banswer\b[^.?!\n:]{0,40}?(?:\bis\b\s*:?|:)", re.I)
+
+
+def _norm(text: str) -> str:
+    return " " + re.sub(r"[^a-z0-9]+", " ", text.lower().replace("_", " ")).strip() + " "
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _named(sentence: str, choices) -> set:
+    return {c for c in choices if _norm(c) in _norm(sentence)}
+
+
+def final_answer(output: str, choices, step_by_step: bool = False) -> str | None:
+    """The container an open answer gives, or None. The final answer is the first sentence after the last "the
+    answer is" / "Answer:" where the output says one, else its first sentence (with step-by-step prompting, where
+    the conclusion comes last, its last sentence that names a container); it must name exactly one of ``choices``
+    (compared without case, punctuation or underscores). A story retold or a list of options first is no answer."""
+    markers = list(_ANSWER_MARKER.finditer(output))
+    if markers:
+        pick = _sentences(output[markers[-1].end():])[:1]
+    elif step_by_step:
+        pick = [s for s in _sentences(output) if _named(s, choices)][-1:]
+    else:
+        pick = _sentences(output)[:1]
+    hits = _named(pick[0], choices) if pick else set()
+    return next(iter(hits)) if len(hits) == 1 else None
 
 
 @dataclass
@@ -53,9 +86,10 @@ class ScoredFile:
     def accuracy(self) -> float:
         return self.n_correct / self.n if self.n else float("nan")
 
-    def per_question(self) -> dict:
-        """{question id: share of its repetitions answered correctly}."""
-        return {q.id: sum(q.correct) / len(q.correct) for q in self.questions if q.correct}
+    def score(self) -> Score:
+        """The file as the reports read every test: per question, correct repetitions out of repetitions."""
+        return Score(self.model, self.test, [self.path], self.complete,
+                     {q.id: (sum(q.correct), len(q.correct)) for q in self.questions})
 
 
 def is_benchmark_file(data) -> bool:

@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..models import repo_relative
 from ..paths import DATA_DIR
+from .benchmark import BenchmarkTask
 from .items import YES_NO, BenchmarkItem
 
 DEFAULT_ITEMS = DATA_DIR / "strange_stories" / "strange_stories_boolean.json"
@@ -43,3 +45,15 @@ def load(path=DEFAULT_ITEMS) -> tuple[list[BenchmarkItem], str]:
         question = question.strip().removeprefix("Q:").strip()
         items.append(BenchmarkItem(f"ss-{n:02d}", KIND, None, story.strip(), question, gold[0]))
     return items, data.get("canary", "")
+
+
+def load_items(cfg) -> tuple[list[BenchmarkItem], str, dict]:
+    """The stories of ``--items`` (the vendored file by default); every exported record carries the canary."""
+    if cfg.generate_seed is not None:
+        raise ToMLabError("--generate_seed: only the tomi benchmark is generated")
+    path = cfg.items or DEFAULT_ITEMS
+    items, canary = load(path)
+    return items, repo_relative(path), {"canary": canary}
+
+
+TASK = BenchmarkTask("strange_stories", load_items)

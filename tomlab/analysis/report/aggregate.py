@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ...grading import GradedFile
 from ...schema import BEHAVIOURS, PROMPTINGS
-from ..stats import wilson_interval
+from ...stats import wilson_interval
 from .published import PUBLISHED_ACCURACY, model_key
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...io import atomic_write_bytes
 from ...schema import BEHAVIOURS
-from ..stats import significance_stars
+from ...stats import significance_stars
 from .aggregate import Cell, cell_for, chance_level, models_of, promptings_of
 from .published import published_for
 

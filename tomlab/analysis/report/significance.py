@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 
 from ...schema import PROMPTINGS
-from ..stats import holm, paired_ttest, unpaired_ttest
+from ...stats import holm, paired_ttest, unpaired_ttest
 from .aggregate import Cell, cell_for, models_of
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ...formatting import fmt, fmt_p
 from ...schema import BEHAVIOURS
-from ..stats import significance_stars
+from ...stats import significance_stars
 from .aggregate import Cell, aggregate, cell_for, chance_level, models_of, promptings_of
 from .published import model_key, published_for
 

@@ -1,4 +1,5 @@
-"""Statistics of the report: Wilson intervals, paired / unpaired t-tests with effect sizes (scipy).
+"""Statistics shared by the scorers (``tasks``, ``grading``) and the reports (``analysis``); imports nothing of the
+project. Wilson intervals, paired / unpaired t-tests with effect sizes (scipy), detectable effects.
 
 The tests follow the original report: a paired t-test over the 16 per-scenario correct counts, Base vs
 each other prompting type, and the yes/no bias as an unpaired t-test between the counts of the

@@ -1,9 +1,12 @@
-"""The ToM experiment: scenarios x prompting types x repetitions -> answer files (resumable).
+"""The one evaluation runner: every requested task x variant -> resumable answer files, the model loaded once.
 
-The pieces every runner shares (the model and its dtype, the run block, the generation loop that fills answer files
-under their locks with a progress bar) are public here; ``tomlab.tasks.runner`` reuses them for the benchmarks.
-What answers is chosen here too (``--backend``): :func:`prepare` resolves the model (or connects to the server) and
-:func:`open_backend` hands the generation loop the in-process engine or the server, both with one interface.
+:func:`evaluate` takes [(task, its settings)] (:class:`tomlab.eval.task.Task`, :class:`tomlab.eval.config.EvalConfig`),
+checks every flag and loads every task's samples before any work, resolves the model once (:func:`prepare`), plans one
+answer file per task x variant (:func:`plan`: prompts, chat template, run key, file name, run block, resume), then
+generates every missing answer through one backend (:func:`open_backend`: the in-process engine on the model loaded
+now, or an OpenAI-compatible server) into its file: saved atomically as answers arrive, under each file's lock, with
+a progress bar (:func:`generate_into_files`). A file that already holds its run is resumed, never overwritten without
+``--overwrite``; a file holding another run is refused. The model is loaded only where something is missing.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import platform
 import subprocess
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..answers import AnswerFile, FileLock, default_path, run_key
+from ..answers import AnswerFile, FileLock, run_key
 from ..backends.openai import OpenAIServer, read_api_key
 from ..errors import ToMLabError
 from ..generation import Engine, PromptGroup, answer_seed
@@ -29,13 +33,12 @@ from ..models import (
     pick_device,
     pick_dtype,
     quantization_config,
-    repo_relative,
     resolve_model,
 )
 from ..paths import REPO_ROOT
-from ..prompts import PROMPT_FORMATS, Condition, apply_chat_template, build_prompt
-from ..scenarios import load_cot_examples, load_scenarios
-from .config import ExperimentConfig, ModelArguments
+from ..prompts import PROMPT_FORMATS, apply_chat_template
+from .config import EvalConfig, ModelArguments
+from .task import Task, Variant
 
 
 def validate(cfg) -> None:
@@ -50,6 +53,7 @@ def validate(cfg) -> None:
         (cfg.batch_size >= 1, f"--batch_size {cfg.batch_size}: must be at least 1"),
         (cfg.prompt_format in PROMPT_FORMATS, f"--prompt_format {cfg.prompt_format}: choose scenario or context"),
         (cfg.model_label is None or cfg.model_label.strip() != "", "--model_label: must not be empty"),
+        (cfg.limit is None or cfg.limit >= 1, f"--limit {cfg.limit}: must be at least 1"),
     ]
     for ok, message in checks:
         if not ok:
@@ -115,7 +119,7 @@ def _git_commit() -> str | None:
         return None
 
 
-def model_label(cfg: ModelArguments | ExperimentConfig) -> str:
+def model_label(cfg: ModelArguments) -> str:
     """The label reports and file names group by: another way of asking is another "model" row."""
     if cfg.model_label is not None:
         return cfg.model_label
@@ -182,104 +186,132 @@ def run_block(cfg, label: str, dtype: str, device: str, key: str, data_files: di
             "generation_seconds": 0.0, "new_tokens": 0}
 
 
-def output_path(cfg: ExperimentConfig, condition: Condition, key: str, model_name: str) -> Path:
-    if cfg.output is None:
-        return default_path(cfg.output_dir, model_name, condition.name, key)
-    if len(cfg.conditions) == 1:
-        return cfg.output
-    return cfg.output.with_name(f"{cfg.output.stem}_{condition.name}{cfg.output.suffix}")
-
-
 def new_summary(label: str, cfg, dtype: str) -> dict:
     return {"model": label, "model_path": model_reference(cfg.model), "dtype": dtype, "files": [],
             "answers_generated": 0, "new_tokens": 0, "generation_seconds": 0.0, "finish_reasons": Counter()}
 
 
-def run_experiment(cfg: ExperimentConfig) -> dict:
-    """Run (or resume) every requested prompting type; return a summary with the files written."""
-    validate(cfg)
-    if cfg.output and len(cfg.conditions) > 1 and cfg.output.suffix != ".json":
-        raise ToMLabError(f"--output {cfg.output}: must end in .json")
-    scenarios = load_scenarios(cfg.scenarios)
-    examples = load_cot_examples(cfg.cot_examples) if any(c.cot for c in cfg.conditions) else []
-    model_name = display_name(cfg.model)
-    label = model_label(cfg)
-    path, device, dtype, tokenizer = prepare(cfg)
-    server_identity, server_run = backend_fields(path)
+#: The flags that choose and load the model: one load serves every task, so they must agree across the tasks.
+SHARED_FLAGS = ("model", "model_label", "revision", "dtype", "device", "device_map", "load_in_8bit", "load_in_4bit",
+                "trust_remote_code", "batch_size", "backend", "api_base", "api_key_env", "max_concurrency",
+                "request_timeout", "max_retries", "chat", "progress")
 
-    files = []
-    for condition in cfg.conditions:
-        prompts = {s.id: build_prompt(s, condition, examples, cfg.prompt_format) for s in scenarios}
-        if templates_locally(cfg):
-            prompts = {sid: apply_chat_template(tokenizer, p) for sid, p in prompts.items()}
-        identity = {"model": model_name, "revision": cfg.revision, "dtype": dtype, "seed": cfg.seed,
-                    "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
-                    "quant": quantization(cfg)}
-        if cfg.model_label is not None:  # only a label given by hand: the keys of unlabelled runs stay as they were
-            identity["model_label"] = cfg.model_label
-        key = run_key({**identity, **server_identity})
-        target = output_path(cfg, condition, key, label)
-        run = run_block(cfg, label, dtype, device, key, {
-            "scenarios_file": repo_relative(cfg.scenarios),
-            "cot_examples_file": repo_relative(cfg.cot_examples) if condition.cot else None, **server_run})
-        answer_file, status = AnswerFile.open(target, key, cfg.overwrite, model=cfg.model or model_name,
-                                              condition=condition, params=cfg.sampling,
-                                              prompt_format=cfg.prompt_format, chat=cfg.chat,
-                                              scenarios=scenarios, prompts=prompts, run=run)
-        answer_file.want_reps(cfg.repetitions, status)
-        files.append((condition, answer_file, status))
 
-    # One prompting type at a time: batches never mix types, so in bf16 (where rounding follows the batch shape)
-    # a type's answers do not depend on which other types were asked in the same command or are already on disk.
-    plans = []
-    for condition, f, _ in files:
-        groups = [PromptGroup(f.prompt(s.id), [((condition.name, s.id, r),
-                                                answer_seed(cfg.seed, condition.name, s.id, r))
-                                               for r in f.missing(s.id, cfg.repetitions)])
-                  for s in scenarios if f.missing(s.id, cfg.repetitions)]
-        if groups:
-            plans.append((f, groups))
-    summary = new_summary(label, cfg, dtype)
-    generate_into_files(cfg, [f for _, f, _ in files], plans, path, tokenizer, summary)
-    for condition, f, status in files:
-        summary["files"].append({"path": str(f.path), "prompting": condition.name, "status": status,
-                                 "answers": f.n_answers(), "complete": f.data["complete"]})
+@dataclass
+class Job:
+    """One task x variant: its answer file and the prompt groups of its missing answers."""
+
+    task: Task
+    cfg: EvalConfig
+    variant: Variant
+    file: AnswerFile
+    status: str  # new / resume / overwrite
+    groups: list[PromptGroup] = field(default_factory=list)
+
+
+def plan(runs: list[tuple[Task, EvalConfig, object]], source, device: str, dtype: str | None, tokenizer) -> list[Job]:
+    """Open (or resume) the answer file of every task x variant and list its missing answers; no model is loaded
+    and nothing is written. ``runs``: (task, settings, its samples); ``source``, ``device``, ``dtype``,
+    ``tokenizer``: what :func:`prepare` resolved (the tokenizer is read only with ``--chat``)."""
+    server_identity, server_run = backend_fields(source)
+    jobs = []
+    for task, cfg, samples in runs:
+        variants = task.variants(cfg, samples)
+        model_name = display_name(cfg.model)
+        label = model_label(cfg)
+        for variant in variants:
+            prompts = task.prompts(cfg, samples, variant)
+            if templates_locally(cfg):
+                prompts = {item_id: apply_chat_template(tokenizer, p) for item_id, p in prompts.items()}
+            identity = {**task.identity(variant), "model": model_name, "revision": cfg.revision, "dtype": dtype,
+                        "seed": cfg.seed, "sampling": cfg.sampling.__dict__, "prompts": prompts, "code": __version__,
+                        "quant": quantization(cfg)}
+            if cfg.model_label is not None:  # only a label given by hand: the keys of unlabelled runs stay as they were
+                identity["model_label"] = cfg.model_label
+            key = run_key({**identity, **server_identity})
+            target = task.output_path(cfg, variant, len(variants), key, label)
+            run = run_block(cfg, label, dtype, device, key, {**task.data_files(cfg, samples, variant), **server_run})
+            f, status = task.file_class.open(target, key, cfg.overwrite, model=cfg.model or model_name,
+                                             params=cfg.sampling, prompt_format=cfg.prompt_format, chat=cfg.chat,
+                                             prompts=prompts, run=run, **task.file_fields(samples, variant))
+            f.want_reps(cfg.repetitions, status)
+            groups = [PromptGroup(f.prompt(item_id), [((len(jobs), item_id, r),
+                                                       answer_seed(cfg.seed, variant.name, item_id, r))
+                                                      for r in f.missing(item_id, cfg.repetitions)])
+                      for item_id in prompts if f.missing(item_id, cfg.repetitions)]
+            jobs.append(Job(task, cfg, variant, f, status, groups))
+    paths = [j.file.path.resolve() for j in jobs]
+    if len(set(paths)) < len(paths):
+        raise ToMLabError("two tasks would write the same answer file; give each its own --output")
+    return jobs
+
+
+def evaluate(runs: list[tuple[Task, EvalConfig]]) -> dict:
+    """Ask (or resume) every variant of every task with one model; return a summary with the files written."""
+    if not runs:
+        raise ToMLabError("no task to ask")
+    first = runs[0][1]
+    for _, cfg in runs:
+        validate(cfg)
+        differ = [name for name in SHARED_FLAGS if getattr(cfg, name) != getattr(first, name)]
+        if differ:
+            raise ToMLabError(f"--{differ[0]}: every task of one run asks the same model the same way")
+    if first.output is not None and len(runs) > 1:
+        raise ToMLabError(f"--output {first.output}: names one task's files; with several tasks use --output_dir")
+    loaded = [(task, cfg, task.samples(cfg)) for task, cfg in runs]
+    for task, cfg, samples in loaded:
+        if cfg.output and len(task.variants(cfg, samples)) > 1 and cfg.output.suffix != ".json":
+            raise ToMLabError(f"--output {cfg.output}: must end in .json")
+    source, device, dtype, tokenizer = prepare(first)
+    jobs = plan(loaded, source, device, dtype, tokenizer)
+    summary = new_summary(model_label(first), first, dtype)
+    generate_into_files(first, jobs, source, tokenizer, summary)
+    for job in jobs:
+        summary["files"].append({"path": str(job.file.path), "task": job.task.name, "prompting": job.variant.name,
+                                 "status": job.status, "answers": job.file.n_answers(),
+                                 "complete": job.file.data["complete"]})
     return summary
 
 
-def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFile, list[PromptGroup]]],
-                        path: str | OpenAIServer, tokenizer, summary: dict) -> None:
-    """Generate every request of ``plans`` (one answer file's prompt groups each, decoded file by file) into its
-    file, saved atomically as answers arrive, under each file's lock, with a progress bar; then mark every file of
-    ``files`` complete or not. Request keys are ``(tag, item id, repetition)``. ``path``: what :func:`prepare`
-    resolved (a model, loaded only if needed, or a server)."""
+def generate_into_files(cfg, jobs: list[Job], source: str | OpenAIServer, tokenizer, summary: dict) -> None:
+    """Generate every missing answer of ``jobs`` into its file, saved atomically as answers arrive, under each file's
+    lock, with a progress bar; then mark each file that got answers complete or not. ``cfg``: the shared model
+    flags; each job samples with its own settings. ``source``: what :func:`prepare` resolved (a model, loaded only
+    if something is missing, or a server)."""
     from tqdm.auto import tqdm
 
-    total = sum(len(g.requests) for _, groups in plans for g in groups)
+    todo = [j for j in jobs if j.groups]
+    total = sum(len(g.requests) for j in todo for g in j.groups)
     if not total:
         return
-    engine = open_backend(cfg, path, tokenizer)
-    locks = [FileLock(f.path) for f in files]
+    engine = open_backend(cfg, source, tokenizer)
+    locks = [FileLock(j.file.path) for j in todo]
     for lock in locks:
         lock.__enter__()
     bar = tqdm(total=total, desc="answers", unit="ans", disable=not cfg.progress, dynamic_ncols=True)
     start = time.perf_counter()
     seconds = {}  # per answer file: its own generation time (mixed batches: from the start to its last answer)
     # Where an answer does not depend on which rows share its batch (the in-process engine in float32 on a CPU),
-    # every file's prompt groups go to the engine together, so batches mix files and stay full in the steps where a
-    # file's short answers are over; elsewhere (bf16, CUDA, a server) one file at a time, so a file's answers never
-    # depend on which other files a command asks for.
-    runs = [[g for _, groups in plans for g in groups]] if getattr(engine, "batch_independent", False) \
-        else [groups for _, groups in plans]
-    owner = {key: f for f, groups in plans for g in groups for key, _ in g.requests}
-    seeds = {key: seed for _, groups in plans for g in groups for key, seed in g.requests}
-    left = {f.path: sum(len(g.requests) for g in groups) for f, groups in plans}
+    # the prompt groups of every file that samples alike go to the engine together, so batches mix files and stay
+    # full in the steps where a file's short answers are over; elsewhere (bf16, CUDA, a server) one file at a time,
+    # so a file's answers never depend on which other files a command asks for.
+    if getattr(engine, "batch_independent", False):
+        alike: dict = {}
+        for j in todo:
+            alike.setdefault(j.cfg.sampling, []).append(j)
+        runs = list(alike.values())
+    else:
+        runs = [[j] for j in todo]
+    left = {id(j): sum(len(g.requests) for g in j.groups) for j in todo}
+    seeds = {key: seed for j in todo for g in j.groups for key, seed in g.requests}
     try:
-        for groups in runs:
+        for run_jobs in runs:
             run_start = time.perf_counter()
-            for done in engine.generate(groups, cfg.sampling, progress=bar):
-                f = owner[done.key]
-                _, item_id, rep = done.key
+            groups = [g for j in run_jobs for g in j.groups]
+            for done in engine.generate(groups, run_jobs[0].cfg.sampling, progress=bar):
+                index, item_id, rep = done.key
+                job = jobs[index]
+                f = job.file
                 f.add(item_id, rep, done.text, done.finish_reason, done.new_tokens, seeds[done.key])
                 f.data["run"]["new_tokens"] = f.data["run"].get("new_tokens", 0) + done.new_tokens
                 summary["answers_generated"] += 1
@@ -287,21 +319,21 @@ def generate_into_files(cfg, files: list[AnswerFile], plans: list[tuple[AnswerFi
                 summary["finish_reasons"][done.finish_reason] += 1
                 elapsed = time.perf_counter() - start
                 bar.set_postfix_str(f"{summary['new_tokens'] / max(elapsed, 1e-9):.0f} tok/s", refresh=False)
-                left[f.path] -= 1
-                if left[f.path]:
+                left[id(job)] -= 1
+                if left[id(job)]:
                     f.save(every=1.0)
                 else:  # this file's requests are all answered: on disk now, not only when the others are done
                     f.save()
-                    seconds[f.path] = time.perf_counter() - run_start
+                    seconds[id(job)] = time.perf_counter() - run_start
     finally:
         summary["generation_seconds"] = time.perf_counter() - start
         bar.close()
-        for f in files:
-            run = f.data["run"]
-            complete = f.is_complete(cfg.repetitions)
-            f.data["complete"] = complete
-            f.save(generation_seconds=round(run.get("generation_seconds", 0.0) + seconds.get(f.path, 0.0), 3),
-                   finished=time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None)
+        for j in todo:
+            run = j.file.data["run"]
+            complete = j.file.is_complete(j.cfg.repetitions)
+            j.file.data["complete"] = complete
+            j.file.save(generation_seconds=round(run.get("generation_seconds", 0.0) + seconds.get(id(j), 0.0), 3),
+                        finished=time.strftime("%Y-%m-%dT%H:%M:%S%z") if complete else None)
         for lock in locks:
             lock.__exit__(None, None, None)
 

@@ -1,9 +1,12 @@
-"""The runners' settings, each declared once as a dataclass field and parsed with transformers' HfArgumentParser.
+"""The runner's settings, each declared once as a dataclass field and parsed with transformers' HfArgumentParser.
 
 Every field is a flag under its own name in both spellings (``--top_k`` and ``--top-k``); the original scripts'
 short names stay as aliases (``--reps``, ``--tokens``, ``--temp``, ``--sbs``, ``--cot``); the help text is the
-field's metadata. The groups are shared: ``tom_eval.py`` (and its presets) parse :class:`ExperimentConfig`,
-``benchmark_eval.py`` parses the model, sampling, prompt and output groups with its own benchmark group.
+field's metadata. :class:`EvalConfig` is the union of every group; a script parses the groups it shows and the rest
+keep their defaults: ``tom_eval.py`` (and its presets) :data:`EXPERIMENT_GROUPS` (``--tasks``, ``--limit``),
+``benchmark_eval.py`` :data:`BENCHMARK_GROUPS` (``--benchmark`` and its item flags). A task's own defaults
+(:attr:`tomlab.eval.task.Task.defaults`: the benchmarks ask one greedy answer into ``results/answers_benchmarks``)
+replace the flags' defaults for that task; a flag given on the command line applies to every task.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from ..models import DTYPES
 from ..paths import ANSWERS_DIR as DEFAULT_OUTPUT_DIR
 from ..prompts import ALL_CONDITIONS, PROMPT_FORMATS, Condition
 from ..scenarios import DEFAULT_COT_EXAMPLES, DEFAULT_SCENARIOS
+from ..tasks import tomi
+from ..tasks.items import FORMS
+from . import registry
 
 #: Who generates: the in-process engine on a model loaded here, or an OpenAI-compatible server.
 BACKENDS = ("transformers", "openai")
@@ -107,26 +113,72 @@ class OutputArguments:
 
 @dataclass
 class ExperimentArguments:
-    _argument_group_name = "the 16-scenario experiment"
+    _argument_group_name = "the 16 scenarios"
 
-    chain_of_thought: bool = flag(False, "two-shot chain of thought examples before the item", aliases=["--cot"])
+    chain_of_thought: bool = flag(False, "two-shot chain of thought examples before the item (the 16 scenarios)",
+                                  aliases=["--cot"])
     all_conditions: bool = flag(False, "run Base, SbS, CoT and SbS+CoT in one invocation (model loaded once); "
-                                       "ignores --sbs/--cot")
+                                       "ignores --sbs/--cot (the 16 scenarios)")
     scenarios: Path = flag(DEFAULT_SCENARIOS, "the scenario file")
     cot_examples: Path = flag(DEFAULT_COT_EXAMPLES, "the chain-of-thought examples")
     grade: bool = flag(True, "print the graded accuracy table at the end (--no_grade: skip it)")
 
 
 @dataclass
-class ExperimentConfig(ModelArguments, SamplingArguments, PromptArguments, ExperimentArguments, OutputArguments):
-    """Everything ``tom_eval.py`` takes: the union of its flag groups."""
+class TaskArguments:
+    _argument_group_name = "tasks"
+
+    tasks: str = flag(registry.DEFAULT, "comma-separated tasks to ask, the model loaded once: "
+                                        + ", ".join(registry.names()) + " (each with its own defaults: the "
+                                        "benchmarks ask one greedy answer per prompt into results/answers_benchmarks;"
+                                        " a flag given here applies to every task)")
+
+
+@dataclass
+class LimitArguments:
+    _argument_group_name = "items"
+
+    limit: int | None = flag(None, "ask only the first N items of every task (as lm-evaluation-harness's --limit; "
+                                   "another set of prompts is another run key)")
+
+
+@dataclass
+class BenchmarkArguments:
+    _argument_group_name = "benchmark"
+
+    benchmark: str = flag("tomi", "which benchmark to ask", choices=registry.BENCHMARKS)
+    form: str = flag("all", "question form: 'open' (tomi: name the container), 'yesno' (tomi: a probe per "
+                            "container, correct only when both are right; strange_stories: its yes/no question), "
+                            "'all': every form the benchmark has, one answer file each", choices=("all", *FORMS))
+    items: Path | None = flag(None, "item file (default: the committed set, data/tomi/tomi_items.jsonl or "
+                                    "data/strange_stories/strange_stories_boolean.json)")
+    generate_seed: int | None = flag(None, "tomi: generate the item set from this seed instead of reading --items "
+                                           "(the committed set is seed 0)")
+    per_cell: int = flag(tomi.DEFAULT_PER_CELL, "tomi with --generate_seed: questions per kind x belief cell")
+    export_items: Path | None = flag(None, "write the item set (after --limit) as JSONL to this file and stop, "
+                                           "without loading a model")
+
+
+@dataclass
+class EvalConfig(ModelArguments, SamplingArguments, PromptArguments, ExperimentArguments, TaskArguments,
+                 LimitArguments, BenchmarkArguments, OutputArguments):
+    """Everything the runner reads: the union of the flag groups (a script parses some, the rest keep defaults)."""
 
     @property
     def conditions(self) -> list[Condition]:
+        """The 16 scenarios' prompting types."""
         return list(ALL_CONDITIONS) if self.all_conditions else [Condition(self.step_by_step, self.chain_of_thought)]
 
+    @property
+    def task_names(self) -> list[str]:
+        """``--tasks`` as a list, checked against the registry."""
+        return registry.parse_names(self.tasks)
 
-EXPERIMENT_GROUPS = (PromptArguments, ExperimentArguments, SamplingArguments, ModelArguments, OutputArguments)
+
+EXPERIMENT_GROUPS = (PromptArguments, ExperimentArguments, TaskArguments, LimitArguments, SamplingArguments,
+                     ModelArguments, OutputArguments)
+BENCHMARK_GROUPS = (BenchmarkArguments, LimitArguments, PromptArguments, SamplingArguments, ModelArguments,
+                    OutputArguments)
 
 
 def parse_groups(groups, argv=None, description: str | None = None, defaults: dict | None = None,
@@ -158,9 +210,24 @@ def parse_groups(groups, argv=None, description: str | None = None, defaults: di
 
 
 def parse_config(argv=None, description: str | None = None, defaults: dict | None = None,
-                 model_required: bool = False) -> ExperimentConfig:
-    """``tom_eval.py``'s command line -> :class:`ExperimentConfig`."""
-    cfg = ExperimentConfig(**parse_groups(EXPERIMENT_GROUPS, argv, description, defaults))
+                 model_required: bool = False) -> EvalConfig:
+    """``tom_eval.py``'s command line -> :class:`EvalConfig` (the flags' defaults, or a preset's ``defaults``)."""
+    cfg = EvalConfig(**parse_groups(EXPERIMENT_GROUPS, argv, description, defaults))
     if model_required and cfg.model is None:
         raise ToMLabError("--model is required: name the model to ask (hub id or local folder)")
+    registry.parse_names(cfg.tasks)  # an unknown task: one error line before anything else
     return cfg
+
+
+def task_configs(argv=None, description: str | None = None, defaults: dict | None = None,
+                 model_required: bool = False) -> list:
+    """``tom_eval.py``'s command line -> [(task, its :class:`EvalConfig`)]: each task's defaults under the flags."""
+    names = parse_config(argv, description, defaults, model_required).task_names
+    return [(registry.get(name), parse_config(argv, description, {**registry.get(name).defaults, **(defaults or {})},
+                                              model_required)) for name in names]
+
+
+def parse_benchmark_config(argv=None, description: str | None = None, defaults: dict | None = None) -> EvalConfig:
+    """``benchmark_eval.py``'s command line -> :class:`EvalConfig` with the benchmarks' defaults."""
+    base = registry.get(registry.BENCHMARKS[0]).defaults
+    return EvalConfig(**parse_groups(BENCHMARK_GROUPS, argv, description, {**base, **(defaults or {})}))
