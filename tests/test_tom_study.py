@@ -74,6 +74,9 @@ def preference_answers(tmp_path, tiny_model_dir) -> Path:
     for label in (study.PREFERENCE_REFERENCE, "SmolLM2-135M-Instruct-PPO [context]"):
         run_battery(BatterySettings(model=str(tiny_model_dir), out=folder, label=label, prompt_format="context",
                                     reps=1, max_new_tokens=4, limit=2, progress=False))
+    # the real folder also holds raw-prompt runs, one of them under the label the study's own base battery takes
+    run_battery(BatterySettings(model=str(tiny_model_dir), out=folder, label=tiny_model_dir.name, reps=1,
+                                max_new_tokens=3, limit=2, progress=False))
     return folder
 
 
@@ -107,6 +110,7 @@ def test_study_trains_asks_reports_and_resumes(tmp_path, tiny_model_dir, monkeyp
     for suffix in ("ToM-SFT", "ToM-DPO", "ToM-GRPO"):
         assert f"{label}-{suffix} vs {label}" in report
     assert "SmolLM2-135M-Instruct-PPO [context] vs SmolLM2-135M-Instruct [context]" in report
+    assert "preference" not in report.split(f"- {label}, ")[1].split("\n")[0], "the study's own base answers"
     assert "This is a smoke study" in report and "### ToM-SFT" in report
     assert "| **total** |" in (out / "summary.md").read_text()
 

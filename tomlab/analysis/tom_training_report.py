@@ -608,18 +608,21 @@ def figure_accuracy(models: dict, path: Path) -> None:
 def write_tom_training_report(answers: Sequence, out_dir, base: str, chain_dir=None,
                               comparisons: Sequence[tuple[str, str]] | None = None, choices: str | None = None,
                               labels_path=DEFAULT_LABEL_STORE, command: str = "", seed: int = 0,
-                              n_boot: int = N_BOOT, n_splits: int = N_SPLITS) -> Path:
+                              n_boot: int = N_BOOT, n_splits: int = N_SPLITS,
+                              extra: dict[str, dict[str, TestResult]] | None = None) -> Path:
     """Check every input, then write ``REPORT.md``, ``report.json``, ``accuracy.png`` (and the chain's curves under
     ``curves/``) into ``out_dir``; return the report's path.
 
     ``answers``: folders holding the models' answer files (each file names its model); ``base``: the reference
     model; ``comparisons``: (model, reference) pairs (default :func:`default_comparisons`); ``chain_dir``: a ToM chain
     run folder (its routes' ``metrics.json`` and ``curves/``); ``choices``: how the settings were chosen (default
-    :data:`DEFAULT_CHOICES`)."""
+    :data:`DEFAULT_CHOICES`); ``extra``: models loaded elsewhere (:func:`load_models`) added after the folders' own
+    (a model the folders hold already keeps its own answers)."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ToMLabError(f"--out {out}: is a file, not a folder")
-    models = order_models(load_models(answers, labels_path), base)
+    models = load_models(answers, labels_path)
+    models = order_models({**(extra or {}), **models}, base)
     comparisons = list(comparisons) if comparisons is not None else default_comparisons(models, base)
     check_comparisons(models, base, comparisons)
     route_metrics = chain_metrics(chain_dir) if chain_dir is not None else {}

@@ -53,6 +53,10 @@ BATTERY_SCRIPT = REPO_ROOT / "scripts" / "tom_battery.py"
 #: models, compared in the report with their own reference.
 PREFERENCE_ANSWERS = REPO_ROOT / "results" / "answers"
 PREFERENCE_REFERENCE = "SmolLM2-135M-Instruct [context]"
+#: The preference study asked its models in the context format (the format its stages trained on); the other runs in
+#: its folder (raw prompts, chat template) are the 16-scenario experiment's, and the study's own battery asks the base
+#: model with raw prompts itself.
+PREFERENCE_FORMAT = " [context]"
 #: The held-out ToMi items the study asks (of 320): 12 per kind x belief cell, open and both yes/no probes.
 STUDY_TOMI_LIMIT = 96
 #: The smoke study: recipes tom-smoke; the battery on the first 2 scenarios, ToMi items and stories, 1 answer of at
@@ -233,15 +237,13 @@ def report_comparisons(s: StudySettings, extra: dict) -> list[tuple[str, str]]:
 def write_report(s: StudySettings, command: str) -> Path:
     from ..analysis.tom_training_report import DEFAULT_CHOICES, load_models, write_tom_training_report
 
-    folders = [answers_dir(s)]
     extra = {}
     if s.preference_answers is not None:
-        folders.append(Path(s.preference_answers))
-        extra = load_models([s.preference_answers])
-    return write_tom_training_report(folders, s.out / "report", base_label(s.model), chain_dir=s.out,
+        extra = {m: tests for m, tests in load_models([s.preference_answers]).items() if m.endswith(PREFERENCE_FORMAT)}
+    return write_tom_training_report([answers_dir(s)], s.out / "report", base_label(s.model), chain_dir=s.out,
                                      comparisons=report_comparisons(s, extra),
                                      choices=f"{DEFAULT_CHOICES} {cut_note(s)}", command=command,
-                                     n_boot=s.n_boot, n_splits=s.n_splits)
+                                     n_boot=s.n_boot, n_splits=s.n_splits, extra=extra)
 
 
 def _self_cpu_s() -> float:
