@@ -130,6 +130,9 @@ class SharedPrefixState:
         self.prefix_valid = prefix_mask.bool()  # [P, Lp]
         self.num_prompts = prefix_mask.shape[0]
         self.per_prompt = row_prompt.device.type == "cpu"
+        # left padding (the engine's): each prompt's invalid columns are its first ``lead`` ones
+        lead = (~self.prefix_valid).int().cumprod(1).sum(1)
+        self.lead = lead.tolist() if bool((lead + self.prefix_valid.sum(1) == prefix_mask.shape[1]).all()) else None
         self.set_rows(row_prompt)
 
     def set_rows(self, row_prompt: torch.Tensor) -> None:
@@ -138,7 +141,8 @@ class SharedPrefixState:
         ends = torch.cumsum(counts, 0)
         if self.per_prompt:  # (prompt, first row, end row) of every prompt that still has rows
             self.ranges = [(p, e - c, e) for p, (c, e) in enumerate(zip(counts.tolist(), ends.tolist())) if c]
-            self.row_invalid = ~self.prefix_valid.index_select(0, row_prompt)  # [B, Lp]
+            if self.lead is None:
+                self.row_invalid = ~self.prefix_valid.index_select(0, row_prompt)  # [B, Lp]
             return
         self.group = int(counts.max()) if len(row_prompt) else 1
         rank = torch.arange(len(row_prompt), device=row_prompt.device) - (ends - counts)[row_prompt]
@@ -219,6 +223,9 @@ def _prompt_part_per_prompt(q, prefix_k, prefix_v, state, start, scale):
     scores = q.new_empty((hkv, b * g, lp))
     for p, lo, hi in state.ranges:
         torch.matmul(qh[:, lo * g:hi * g], prefix_k[p].transpose(-1, -2), out=scores[:, lo * g:hi * g])
+        if state.lead is not None and state.lead[p] > start:  # its padding: a slice, not a pass over every score
+            scores[:, lo * g:hi * g, :state.lead[p] - start] = float("-inf")
+    invalid = None if state.lead is not None else state.row_invalid[None, :, None, start:]
 
     def weigh(e, v):  # e: [Hkv, B, g, Lp]
         e, out = e.view(hkv, b * g, lp), e.new_empty((hkv, b * g, v.shape[-1]))
@@ -226,8 +233,7 @@ def _prompt_part_per_prompt(q, prefix_k, prefix_v, state, start, scale):
             torch.matmul(e[:, lo * g:hi * g], v[p], out=out[:, lo * g:hi * g])
         return out.view(hkv, b, g, -1)
 
-    parts = _softmax_parts(scores.view(hkv, b, g, lp), scale, state.row_invalid[None, :, None, start:], prefix_v,
-                           weigh)
+    parts = _softmax_parts(scores.view(hkv, b, g, lp), scale, invalid, prefix_v, weigh)
     return tuple(t.transpose(0, 1) for t in parts)
 
 
