@@ -145,3 +145,30 @@ def test_shared_prefix_logits_match_full_forward(tiny):
         full_pos = torch.cat([pos[rows], pos[rows, -1:] + 1], 1)
         want = model(input_ids=full_ids, attention_mask=full_mask, position_ids=full_pos).logits[:, -1]
     assert torch.allclose(got, want, atol=1e-4)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])  # left: the engine's (padding cut as a slice); right: a mask
+def test_prompt_part_per_prompt_matches_grid(tiny, side):
+    """The CPU's per-prompt matmuls and the padded grid (other devices) compute the same decode step."""
+    from tomlab.prefix_attention import make_shared_prefix_cache
+
+    model, tok = tiny
+    Engine(model, tok)  # registers the attention
+    enc = tok(PROMPTS, padding=True, return_tensors="pt", padding_side=side)
+    mask = enc["attention_mask"]
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    rows = torch.tensor([0, 0, 0, 1])
+    logits = []
+    for per_prompt in (True, False):
+        cache = make_shared_prefix_cache(model, rows, mask, 4)
+        cache.prefix_state.per_prompt = per_prompt
+        cache.prefix_state.set_rows(rows)
+        assert (cache.prefix_state.lead is None) == (side == "right")
+        with torch.no_grad():
+            model(input_ids=enc["input_ids"], attention_mask=mask, position_ids=pos, cache=cache, use_cache=True)
+            for step, nxt in enumerate(([5], [9], [7], [3]), 1):  # the suffix grows: part 2 is exercised too
+                out = model(input_ids=torch.tensor([nxt] * 4) + torch.arange(4)[:, None], cache=cache,
+                            position_ids=pos[rows, -1:] + step, use_cache=True, prefix_state=cache.prefix_state,
+                            prefix_cache=cache).logits[:, -1]
+        logits.append(out)
+    assert cache.prefix_state.per_prompt is False and torch.allclose(*logits, atol=1e-5)

@@ -290,7 +290,7 @@ class Engine:
         logits = logits.float()
         if not p.do_sample or p.temperature <= 0:
             return logits.argmax(-1)
-        logits = logits / p.temperature
+        logits = logits.div_(p.temperature)  # in place: [rows x vocab] is the largest tensor of a step
         k = logits.shape[-1] if not p.top_k or p.top_k <= 0 else min(p.top_k, logits.shape[-1])
         vals, idx = logits.topk(k, dim=-1)  # sorted, descending
         logp = vals.log_softmax(-1)

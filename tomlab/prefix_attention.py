@@ -18,6 +18,8 @@ registries; the prompt is encoded by transformers' own SDPA attention.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 NAME = "tomlab_shared_prefix"
@@ -118,20 +120,32 @@ def select_rows(buffer: torch.Tensor, indices: torch.Tensor, used: int) -> torch
 
 
 class SharedPrefixState:
-    """Which prompt each row belongs to, and where its query goes in the [prompts x max-group] grid."""
+    """Which prompt each row belongs to. Rows are grouped in ascending prompt order, as the engine keeps them.
+
+    ``per_prompt``: the prompt part of attention as one matmul per live prompt over exactly its rows (on a CPU, where
+    a call costs microseconds); otherwise one matmul over a [prompts x largest group] grid, padded, for devices where
+    a kernel launch per prompt costs more than the padding. Both round every row the same."""
 
     def __init__(self, row_prompt: torch.Tensor, prefix_mask: torch.Tensor):
         self.prefix_valid = prefix_mask.bool()  # [P, Lp]
         self.num_prompts = prefix_mask.shape[0]
+        self.per_prompt = row_prompt.device.type == "cpu"
+        # left padding (the engine's): each prompt's invalid columns are its first ``lead`` ones
+        lead = (~self.prefix_valid).int().cumprod(1).sum(1)
+        self.lead = lead.tolist() if bool((lead + self.prefix_valid.sum(1) == prefix_mask.shape[1]).all()) else None
         self.set_rows(row_prompt)
 
     def set_rows(self, row_prompt: torch.Tensor) -> None:
-        """``row_prompt`` must be grouped (rows of a prompt contiguous), as the engine keeps it."""
         self.row_prompt = row_prompt
         counts = torch.bincount(row_prompt, minlength=self.num_prompts)
+        ends = torch.cumsum(counts, 0)
+        if self.per_prompt:  # (prompt, first row, end row) of every prompt that still has rows
+            self.ranges = [(p, e - c, e) for p, (c, e) in enumerate(zip(counts.tolist(), ends.tolist())) if c]
+            if self.lead is None:
+                self.row_invalid = ~self.prefix_valid.index_select(0, row_prompt)  # [B, Lp]
+            return
         self.group = int(counts.max()) if len(row_prompt) else 1
-        starts = torch.cumsum(counts, 0) - counts
-        rank = torch.arange(len(row_prompt), device=row_prompt.device) - starts[row_prompt]
+        rank = torch.arange(len(row_prompt), device=row_prompt.device) - (ends - counts)[row_prompt]
         self.slot = row_prompt * self.group + rank  # position in the flattened [P, group] grid
 
     def select(self, indices: torch.Tensor) -> None:
@@ -163,39 +177,80 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     g = hq // hkv
     scale = scaling if scaling is not None else d ** -0.5
     q = query.reshape(b, hkv, g, d)
+    if math.frexp(scale)[0] == 0.5:  # a power of two scales exactly: once on the query, not on every score
+        q, scale = q * scale, None
     prefix_k, prefix_v, prefix_valid = layer.prefix_k, layer.prefix_v, state.prefix_valid
+    start = 0
     if layer.window is not None:  # the query sits in column Lp + S - 1: columns >= Lp + S - window are visible
         lp, s = prefix_k.shape[-2], key.shape[-2]
         start = max(0, lp + s - layer.window)
         prefix_k, prefix_v, prefix_valid = prefix_k[:, :, start:], prefix_v[:, :, start:], prefix_valid[:, start:]
         key, value = key[:, :, max(0, s - layer.window):], value[:, :, max(0, s - layer.window):]
     # part 2: each row against its own generated tokens (no padding: all rows started together)
-    s2 = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [B, Hkv, g, S]
-    m2 = s2.amax(-1, keepdim=True)
-    e2 = torch.exp(s2 - m2)
-    l2 = e2.sum(-1, keepdim=True)
-    o2 = torch.matmul(e2.to(value.dtype), value).float()
+    m2, l2, o2 = _softmax_parts(torch.matmul(q, key.transpose(-1, -2)), scale, None, value, lambda e, v: e @ v)
     if prefix_k.shape[-2] == 0:  # the window lies within the generated tokens
         return (o2 / l2).reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
-    # part 1: every row's query against its prompt, computed once per prompt group
+    # part 1: every row's query against its prompt, the prompt's keys read once for all of its rows
+    if state.per_prompt:
+        m1, l1, o1 = _prompt_part_per_prompt(q, prefix_k, prefix_v, state, start, scale)
+    else:
+        m1, l1, o1 = _prompt_part_grid(q, prefix_k, prefix_v, prefix_valid, state, scale)
+    m = torch.maximum(m1, m2)
+    a1, a2 = torch.exp(m1 - m), torch.exp(m2 - m)
+    out = (o1 * a1 + o2 * a2) / (l1 * a1 + l2 * a2)  # [B, Hkv, g, D]
+    return out.reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
+
+
+def _softmax_parts(scores: torch.Tensor, scale: float | None, invalid: torch.Tensor | None, value, weigh):
+    """Max, sum and value-weighted sum of ``exp(scores * scale - max)`` over the last dim (``invalid`` entries
+    excluded), in float32, computed in place on ``scores``; ``weigh(e, value)`` multiplies the weights by the
+    values."""
+    s = scores.float()
+    if scale is not None:
+        s.mul_(scale)
+    if invalid is not None:
+        s.masked_fill_(invalid, float("-inf"))
+    m = s.amax(-1, keepdim=True)
+    e = s.sub_(m).exp_()
+    return m, e.sum(-1, keepdim=True), weigh(e.to(value.dtype), value).float()
+
+
+def _prompt_part_per_prompt(q, prefix_k, prefix_v, state, start, scale):
+    """Part 1 as [Hkv, rows*g, Lp] scores, one matmul per live prompt over its own rows; returns [B, Hkv, g, X]."""
+    b, hkv, g, d = q.shape
+    lp = prefix_k.shape[-2]
+    qh = q.transpose(0, 1).reshape(hkv, b * g, d)
+    scores = q.new_empty((hkv, b * g, lp))
+    for p, lo, hi in state.ranges:
+        torch.matmul(qh[:, lo * g:hi * g], prefix_k[p].transpose(-1, -2), out=scores[:, lo * g:hi * g])
+        if state.lead is not None and state.lead[p] > start:  # its padding: a slice, not a pass over every score
+            scores[:, lo * g:hi * g, :state.lead[p] - start] = float("-inf")
+    invalid = None if state.lead is not None else state.row_invalid[None, :, None, start:]
+
+    def weigh(e, v):  # e: [Hkv, B, g, Lp]
+        e, out = e.view(hkv, b * g, lp), e.new_empty((hkv, b * g, v.shape[-1]))
+        for p, lo, hi in state.ranges:
+            torch.matmul(e[:, lo * g:hi * g], v[p], out=out[:, lo * g:hi * g])
+        return out.view(hkv, b, g, -1)
+
+    parts = _softmax_parts(scores.view(hkv, b, g, lp), scale, invalid, prefix_v, weigh)
+    return tuple(t.transpose(0, 1) for t in parts)
+
+
+def _prompt_part_grid(q, prefix_k, prefix_v, prefix_valid, state, scale):
+    """Part 1 over a [P, Hkv, group*g, Lp] grid: one batched matmul, rows padded to the largest group."""
+    b, hkv, g, d = q.shape
     p, slots = state.num_prompts, state.group
     grid = q.new_zeros((p * slots, hkv, g, d))
     grid[state.slot] = q
     grid = grid.view(p, slots, hkv, g, d).permute(0, 2, 1, 3, 4).reshape(p, hkv, slots * g, d)
-    s1 = torch.matmul(grid, prefix_k.transpose(-1, -2)).float() * scale  # [P, Hkv, slots*g, Lp]
-    s1 = s1.masked_fill(~prefix_valid[:, None, None, :], float("-inf"))
-    m1 = s1.amax(-1, keepdim=True)
-    e1 = torch.exp(s1 - m1)
-    l1 = e1.sum(-1, keepdim=True)
-    o1 = torch.matmul(e1.to(prefix_v.dtype), prefix_v).float()  # [P, Hkv, slots*g, D]
+    invalid = ~prefix_valid[:, None, None, :]
+    parts = _softmax_parts(torch.matmul(grid, prefix_k.transpose(-1, -2)), scale, invalid, prefix_v,
+                           lambda e, v: torch.matmul(e, v))
 
     def rows(t):  # [P, Hkv, slots*g, X] -> [B, Hkv, g, X]
         x = t.shape[-1]
         t = t.view(p, hkv, slots, g, x).permute(0, 2, 1, 3, 4).reshape(p * slots, hkv, g, x)
         return t[state.slot]
 
-    m1, l1, o1 = rows(m1), rows(l1), rows(o1)
-    m = torch.maximum(m1, m2)
-    a1, a2 = torch.exp(m1 - m), torch.exp(m2 - m)
-    out = (o1 * a1 + o2 * a2) / (l1 * a1 + l2 * a2)  # [B, Hkv, g, D]
-    return out.reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
+    return tuple(rows(t) for t in parts)
