@@ -10,6 +10,7 @@ import re
 import pytest
 
 from tomlab.analysis import tom_training_report as ttr
+from tomlab.analysis.correlation import ANCHOR
 from tomlab.errors import ToMLabError
 from tomlab.scenarios import load_scenarios
 from tomlab.schema import PROMPTINGS
@@ -200,7 +201,7 @@ def test_correlation_over_models_asked_different_scenarios(tmp_path, answers):
     write_scenarios(answers / "more", OTHER, lambda s: s.answer.capitalize() + ".", first=4)
     md, _, _ = report(tmp_path, answers)
     assert "Across the 4 models with all four 16-scenario prompting types" in section(md, 8)
-    assert len(ttr.correlation_tests(ttr.load_models([answers]))[ttr.ANCHOR].items) == 4
+    assert len(ttr.correlation_tests(ttr.load_models([answers]))[ANCHOR].items) == 4
 
 
 def test_explicit_comparisons(tmp_path, answers):

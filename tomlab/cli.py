@@ -1,7 +1,9 @@
-"""The command lines of the evaluation runner: ``tom_eval.py`` (and the per-family presets) and ``benchmark_eval.py``.
+"""The command lines of the evaluation runner: ``tom_eval.py`` (and the per-family presets) and ``benchmark_eval.py``;
+and of the grader, ``grade_answers.py``.
 
-The flags are the fields of :class:`tomlab.eval.config.EvalConfig` (one definition, HfArgumentParser); both scripts
-run :func:`tomlab.eval.runner.evaluate`, print its summary and each file's scores.
+The runner's flags are the fields of :class:`tomlab.eval.config.EvalConfig` (one definition, HfArgumentParser); both
+scripts run :func:`tomlab.eval.runner.evaluate`, print its summary and each file's scores. ``grade_answers.py`` parses
+its flags into :class:`tomlab.grading.command.GradeSettings` and calls :func:`grade_main`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from .errors import cli_main
 from .eval.config import parse_benchmark_config, task_configs
 from .eval.registry import get
 from .eval.runner import check_writable_location, evaluate, format_summary, validate
+from .grading.command import GradeSettings
 
 
 def graded_table(paths: list[str]) -> str:
@@ -75,3 +78,33 @@ def benchmark_main(argv=None, description: str = "Ask a language model a theory-
         return 0
 
     return _main()
+
+
+def grade_main(s: GradeSettings, as_json: bool = False) -> int:
+    """``grade_answers.py``: :func:`tomlab.grading.command.run_grading`, then per file its accuracy and the model x
+    prompting table (or, ``as_json``, one JSON object on stdout and the messages on stderr)."""
+    import json
+    import sys
+
+    from .analysis.report import accuracy_table_markdown, aggregate, chance_markdown
+    from .grading.command import run_grading
+
+    log = sys.stderr if as_json else sys.stdout
+    run = run_grading(s, log)
+    if run is None:
+        return 0
+    if as_json:
+        print(json.dumps(run.summary(), indent=2))
+    else:
+        for g in run.graded:
+            flag = "" if g.complete else "  [INCOMPLETE run]"
+            stored = f", {g.n_labelled} labels from {', '.join(g.label_sources())}" if g.n_labelled else ""
+            print(f"{g.path}: {g.model} {g.prompting}: {g.n_correct}/{g.n} correct = {g.accuracy:.3f}{stored}{flag}")
+        print()
+        cells = aggregate(run.graded)
+        print(accuracy_table_markdown(cells))
+        print(chance_markdown(cells))
+        if run.written:
+            print(f"graded records: {s.out}/ ({len(run.written)} files)")
+    print(f"graded {run.n_answers} answers in {len(run.graded)} files in {run.seconds:.2f} s", file=log)
+    return 0

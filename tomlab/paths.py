@@ -16,3 +16,5 @@ DATA_DIR = REPO_ROOT / "data"
 ANSWERS_DIR = REPO_ROOT / "results" / "answers"
 #: The second benchmarks' answer files (``<benchmark>/<model>/...``).
 BENCHMARK_ANSWERS_DIR = REPO_ROOT / "results" / "answers_benchmarks"
+#: The grader's records of graded answer files (``<name>.graded.json``, ``ToM_Experiment/grade_answers.py``).
+GRADED_DIR = REPO_ROOT / "results" / "grading" / "graded"

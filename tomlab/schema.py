@@ -8,11 +8,15 @@ from __future__ import annotations
 
 #: The four prompting types of the original study, in report order, with their (step-by-step, chain-of-thought)
 #: flags: SbS appends "Let's think step by step: ", CoT puts two worked examples before the item.
+BASE_PROMPTING = "Base"  # nothing added: the reference the other types are tested against
+SBS_PROMPTING = "SbS"
+COT_PROMPTING = "CoT"
+SBS_COT_PROMPTING = "SbS+CoT"
 PROMPTING_FLAGS: dict[str, tuple[bool, bool]] = {
-    "Base": (False, False),
-    "SbS": (True, False),
-    "CoT": (False, True),
-    "SbS+CoT": (True, True),
+    BASE_PROMPTING: (False, False),
+    SBS_PROMPTING: (True, False),
+    COT_PROMPTING: (False, True),
+    SBS_COT_PROMPTING: (True, True),
 }
 PROMPTINGS: tuple[str, ...] = tuple(PROMPTING_FLAGS)
 

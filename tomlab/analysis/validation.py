@@ -223,7 +223,7 @@ def figure_validation(cells: Sequence[CellFidelity], path: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1, 1.35]})
     ax = axes[0]
-    markers = {"Base": "o", "SbS": "s", "CoT": "^", "SbS+CoT": "D"}
+    markers = dict(zip(PROMPTINGS, ("o", "s", "^", "D"), strict=True))
     models = sorted({c.model for c in cells})
     colours = dict(zip(models, ["#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#6d4c41"]))
     for c in cells:

@@ -39,6 +39,7 @@ from ..errors import ToMLabError
 from ..io import atomic_write_text
 from ..paths import DATA_DIR
 from ..prompts import Condition, ask_prompt
+from ..schema import BASE_PROMPTING
 from ..tasks import tomi
 from . import leakage
 from .tom_vocab import OPEN_ANSWERS, OPEN_QUESTIONS, PROBE_QUESTIONS, STORY_TEMPLATES, VOCABULARIES, YES_NO_ANSWERS
@@ -53,7 +54,7 @@ FORMS = ("open", "yesno")
 FIELDS = ("id", "split", "source", "kind", "belief", "form", "story", "question", "prompt", "answer", "choices",
           "chosen", "rejected", "events")
 #: The prompting the benchmark runner uses by default (no step-by-step instruction, no examples, scenario format).
-PROMPTING = Condition(sbs=False, cot=False)
+PROMPTING = Condition.from_name(BASE_PROMPTING)
 PROMPT_FORMAT = "scenario"
 #: Give up on a cell after this many random stories without a fitting new one (the rules make every cell common).
 MAX_DRAWS_PER_STORY = 1000

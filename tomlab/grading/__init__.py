@@ -9,7 +9,8 @@ scenario id or to a scenario's text. Read the modules top-down, as an answer flo
 - ``reading``: one sentence's tier, polarity, hedging and evasion;
 - ``grader``: the decision for one answer (``Grader.grade``);
 - ``files``: answer files graded and counted (``grade_files``);
-- ``labels``: the label store whose labels override the grader, and the CSV round trip for human graders.
+- ``labels``: the label store whose labels override the grader, and the CSV round trip for human graders;
+- ``command``: ``grade_answers.py``'s work on disk: import labels, grade, write records, export a CSV.
 """
 
 from .files import (

@@ -4,13 +4,14 @@ item set. One file per model x benchmark x question form; one entry per prompt (
 from __future__ import annotations
 
 from ..answers import AnswerFile, model_parameter
+from ..schema import BASE_PROMPTING
 
 SCHEMA = "tomlab-benchmark-answers/1"
 
 
 def form_label(benchmark: str, form: str, prompting: str) -> str:
     """How tables and file names call one benchmark form: ``tomi-yesno``, ``tomi-open-SbS`` (prompting if not Base)."""
-    return f"{benchmark}-{form}" + ("" if prompting == "Base" else f"-{prompting}")
+    return f"{benchmark}-{form}" + ("" if prompting == BASE_PROMPTING else f"-{prompting}")
 
 
 class BenchmarkFile(AnswerFile):

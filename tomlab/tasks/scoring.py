@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..schema import BASE_PROMPTING, SBS_PROMPTING
 from ..scores import Score
 from ..stats import wilson_interval
 from .answers import SCHEMA, form_label
@@ -130,7 +131,7 @@ def score_file(path, grader=None) -> ScoredFile:
     if not is_benchmark_file(data):
         raise ToMLabError(f"{path}: not a benchmark answer file (schema {SCHEMA})")
     grader = grader or Grader()
-    step_by_step = data.get("prompting") == "SbS"
+    step_by_step = data.get("prompting") == SBS_PROMPTING
     units: dict = {}  # question id -> [(entry, {rep: (correct, answered)})]
     for entry in data["items"]:
         verdicts = {}
@@ -144,7 +145,7 @@ def score_file(path, grader=None) -> ScoredFile:
                 verdicts[a["repetition"]] = (g.label == "correct", g.verdict != "none")
         units.setdefault(entry["question_id"], []).append((entry, verdicts))
     scored = ScoredFile(str(path), data["run"].get("model_name") or data["model"], data["benchmark"], data["form"],
-                        data.get("prompting", "Base"), bool(data.get("complete")))
+                        data.get("prompting", BASE_PROMPTING), bool(data.get("complete")))
     for qid, parts in units.items():
         reps = sorted(set.intersection(*(set(v) for _, v in parts)))
         first = parts[0][0]

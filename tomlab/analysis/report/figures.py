@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...io import atomic_write_bytes
-from ...schema import BEHAVIOURS
+from ...schema import BEHAVIOURS, PROMPTINGS
 from ...stats import significance_stars
 from .aggregate import Cell, cell_for, chance_level, models_of, promptings_of
 from .published import published_for
@@ -23,7 +23,7 @@ BEHAVIOUR_COLOURS = {
     "example repetition": "#1565c0",
     "task deviation / rambling": "#8d6e63",
 }
-PROMPTING_COLOURS = {"Base": "#546e7a", "SbS": "#ef6c00", "CoT": "#1e88e5", "SbS+CoT": "#43a047"}
+PROMPTING_COLOURS = dict(zip(PROMPTINGS, ("#546e7a", "#ef6c00", "#1e88e5", "#43a047"), strict=True))
 #: Characters per line of a model name under its bars (longer names wrap instead of overlapping).
 TICK_LABEL_WIDTH = 22
 

@@ -9,14 +9,18 @@ import re
 from pathlib import Path
 
 from ...errors import ToMLabError
+from ...schema import PROMPTINGS
 
-#: Published accuracy of the original report (correct / 320), REFERENCE.md.
+#: Published accuracy of the original report (correct / 320), REFERENCE.md: {model: {prompting type: accuracy}}, the
+#: types in PROMPTINGS order.
 PUBLISHED_ACCURACY = {
-    "GPT4All-J v1.3": {"Base": 0.51, "SbS": 0.31, "CoT": 0.46, "SbS+CoT": 0.45},
-    "GPT4All-J PPO": {"Base": 0.62, "SbS": 0.35, "CoT": 0.53, "SbS+CoT": 0.49},
-    "GPT4All-J DPO": {"Base": 0.27, "SbS": 0.35, "CoT": 0.49, "SbS+CoT": 0.60},
-    "LLaMa2": {"Base": 0.34, "SbS": 0.43, "CoT": 0.56, "SbS+CoT": 0.58},
-    "LLaMa2 Chat": {"Base": 0.28, "SbS": 0.57, "CoT": 0.67, "SbS+CoT": 0.78},
+    model: dict(zip(PROMPTINGS, accuracy, strict=True)) for model, accuracy in {
+        "GPT4All-J v1.3": (0.51, 0.31, 0.46, 0.45),
+        "GPT4All-J PPO": (0.62, 0.35, 0.53, 0.49),
+        "GPT4All-J DPO": (0.27, 0.35, 0.49, 0.60),
+        "LLaMa2": (0.34, 0.43, 0.56, 0.58),
+        "LLaMa2 Chat": (0.28, 0.57, 0.67, 0.78),
+    }.items()
 }
 
 

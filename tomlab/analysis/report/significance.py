@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ...schema import PROMPTINGS
+from ...schema import BASE_PROMPTING, PROMPTINGS
 from ...stats import holm, paired_ttest, unpaired_ttest
 from .aggregate import Cell, cell_for, models_of
 
@@ -17,7 +17,7 @@ def prompting_tests(cells: Sequence[Cell]) -> list[dict]:
     """Paired t-test over per-scenario counts, Base vs each other prompting type, per model (Holm within model)."""
     rows = []
     for m in models_of(cells):
-        base = cell_for(cells, m, "Base")
+        base = cell_for(cells, m, BASE_PROMPTING)
         if base is None:
             continue
         group = []
