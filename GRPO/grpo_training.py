@@ -1,26 +1,10 @@
 #!/usr/bin/env python
 """ToM route 3: GRPO (TRL GRPOTrainer, LoRA) with a verifiable reward on ToM items, after ToM-RL (Lu et al. 2025).
 
-Several answers are sampled per prompt; each earns 1.0 when its final answer (read with the ToMi scorer) is the gold
-one, plus 0.1 when it ended and could be read; advantages are relative to the other answers to the same prompt. No
-reward model, no value model. Measures held-out prompts answered greedily before and after (gold accuracy open and
-yes/no, answer length) and logs the reward curve.
-
-    python GRPO/grpo_training.py --preset tom --output_dir runs/grpo         # the embedded model, data/tom_training
-    python merge_peft_adapter.py --adapter_model_name runs/grpo/final_checkpoint \\
-        --base_model_name embedded --output_name runs/ToM-GRPO
-
-See docs/finetuning.md.
+Same as ``tom-grpo``; flags and examples: ``--help`` or tomlab/commands/grpo.py. See docs/finetuning.md.
 """
 
-from tomlab.errors import cli_main
-from tomlab.finetune.stage import main
-
-
-@cli_main
-def run(argv=None):
-    return main("grpo", __doc__, output_dir="runs/grpo", argv=argv)
-
+from tomlab.commands.grpo import main
 
 if __name__ == "__main__":
-    run()
+    raise SystemExit(main())

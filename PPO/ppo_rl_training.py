@@ -1,25 +1,10 @@
 #!/usr/bin/env python
 """PPO chain, step 3: PPO (trl.experimental.ppo.PPOTrainer) of the merged SFT model against the merged reward model.
 
-Policy = merged SFT + LoRA; reference = the policy with its adapter switched off; critic = the reward model with
-its own LoRA; measures 64 held-out prompts answered greedily before and after (reward-model score, gold accuracy)
-and logs the reward, KL and entropy of every update. One process only (no accelerate launch, no DeepSpeed).
-
-    python PPO/ppo_rl_training.py --model_name runs/ppo_sft_merged --reward_model_name runs/ppo_rm_merged
-    python merge_peft_adapter.py --adapter_model_name runs/ppo/final_checkpoint \\
-        --base_model_name runs/ppo_sft_merged --output_name runs/ppo_merged
-
-See docs/finetuning.md.
+Same as ``tom-ppo``; flags and examples: ``--help`` or tomlab/commands/ppo.py. See docs/finetuning.md.
 """
 
-from tomlab.errors import cli_main
-from tomlab.finetune.stage import main
-
-
-@cli_main
-def run(argv=None):
-    return main("ppo", __doc__, output_dir="runs/ppo", argv=argv)
-
+from tomlab.commands.ppo import main
 
 if __name__ == "__main__":
-    run()
+    raise SystemExit(main())

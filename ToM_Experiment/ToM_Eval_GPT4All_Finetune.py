@@ -1,7 +1,10 @@
 #!/usr/bin/env python
-"""ToM experiment on a finetuned model (--model required), asked in the context format it was trained on."""
+"""ToM experiment on a finetuned model (--model required), asked in the context format it was trained on.
 
-from tomlab.cli import main
+Same as ``tom-eval-finetuned``; flags and examples: ``--help`` or tomlab/commands/eval_finetuned.py.
+"""
+
+from tomlab.commands.eval_finetuned import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(description=__doc__, defaults={"prompt_format": "context"}, model_required=True))
+    raise SystemExit(main())

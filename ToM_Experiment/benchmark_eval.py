@@ -1,14 +1,10 @@
 #!/usr/bin/env python
 """Ask a language model a second theory-of-mind benchmark with the experiment's engine and guarantees.
 
-    python ToM_Experiment/benchmark_eval.py --benchmark tomi                  # embedded model, both forms, greedy
-    python ToM_Experiment/benchmark_eval.py --benchmark strange_stories --chat
-    python ToM_Experiment/benchmark_eval.py --benchmark tomi --limit 40 --model Qwen/Qwen2.5-0.5B-Instruct --chat
-    python ToM_Experiment/benchmark_eval.py --benchmark tomi --export_items items.jsonl   # no model loaded
-    python ToM_Experiment/benchmark_eval.py --benchmark tomi --generate_seed 0 --export_items data/tomi/tomi_items.jsonl
+Same as ``tom-benchmark-eval``; flags and examples: ``--help`` or tomlab/commands/benchmark_eval.py.
 """
 
-from tomlab.cli import benchmark_main
+from tomlab.commands.benchmark_eval import main
 
 if __name__ == "__main__":
-    raise SystemExit(benchmark_main(description=__doc__))
+    raise SystemExit(main())

@@ -1,16 +1,10 @@
 #!/usr/bin/env python
-"""Does the 16-scenario experiment rank models as established ToM benchmarks do? One command for a models list:
+"""Does the 16-scenario experiment rank models as established ToM benchmarks do? One command for a models list.
 
-    python ToM_Experiment/correlate.py                                   # report/correlation/models.txt
-    python ToM_Experiment/correlate.py --models report/correlation/hub_models.txt --out report/correlation-hub
-
-For every model (one line of runner model flags) it runs what is missing of the 16-scenario experiment (four
-prompting types) and of the benchmarks (ToMi open and yes/no, Strange Stories; greedy), then writes REPORT.md,
-correlation.json and scatter.png: Spearman and Pearson across models with bootstrap intervals, split-half
-reliabilities, the reliability-corrected correlation, and how many models it all rests on.
+Same as ``tom-correlate``; flags and examples: ``--help`` or tomlab/commands/correlate.py.
 """
 
-from tomlab.analysis.correlation_study import main
+from tomlab.commands.correlate import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(description=__doc__))
+    raise SystemExit(main())

@@ -1,5 +1,6 @@
-"""scripts/finetune_chain.py: order of the steps, chaining through disk, one SFT for PPO and DPO, the optional
-on-policy pairs step, stop on failure, resume from complete merged models, the ToM step's model labels, times.
+"""scripts/finetune_chain.py (tom-finetune-chain): order of the steps, chaining through disk, one SFT for PPO and
+DPO, the optional on-policy pairs step, stop on failure, resume from complete merged models (and from a chain.json
+whose steps ran as script files), the ToM step's model labels, times.
 
 The step logic is tested with the subprocesses stubbed (fast); the real chain on a tiny model is an integration test.
 """
@@ -22,27 +23,33 @@ def chain_main(argv):
     return runpy.run_path(str(ROOT / "scripts" / "finetune_chain.py"), run_name="chain_under_test")["main"](argv)
 
 
+def _name(cmd):
+    """The console script a step's command runs: ``python -m tomlab.commands.sft ...`` -> ``tom-sft``."""
+    assert cmd[1] == "-m" and cmd[2].startswith("tomlab.commands."), cmd
+    return "tom-" + cmd[2].rsplit(".", 1)[1].replace("_", "-")
+
+
 def _fake_call(calls, fail_at=None):
     """Pretend to run each step: training writes an adapter and metrics, merging a complete model folder."""
 
     def call(cmd, cwd=None, env=None):
         calls.append((cmd, cwd, env))
-        script = Path(cmd[1]).name
-        if fail_at and fail_at in " ".join(cmd):
+        script = _name(cmd)
+        if script == fail_at:
             if "--output_dir" in cmd:  # a stage that dies half-way leaves a partial output folder
                 Path(cmd[cmd.index("--output_dir") + 1]).mkdir(parents=True)
             return 3
-        if script == "merge_peft_adapter.py":
+        if script == "tom-merge":
             out = Path(cmd[cmd.index("--output_name") + 1])
             out.mkdir(parents=True)
             for name in ("config.json", "MERGED.json", "model.safetensors"):
                 (out / name).write_text("{}")
-        elif script == "make_on_policy_pairs.py":
+        elif script == "tom-on-policy-pairs":
             out = Path(cmd[cmd.index("--out") + 1])
             out.mkdir(parents=True)
             (out / "train.jsonl").write_text("")
             (out / "on_policy_summary.json").write_text("{}")
-        elif script.startswith(("ppo_", "dpo_")):
+        elif script in ("tom-sft", "tom-reward", "tom-ppo", "tom-dpo"):
             out = Path(cmd[cmd.index("--output_dir") + 1])
             (out / "final_checkpoint").mkdir(parents=True, exist_ok=True)
             (out / "final_checkpoint" / "adapter_config.json").write_text("{}")
@@ -54,7 +61,7 @@ def _fake_call(calls, fail_at=None):
 
 
 def _names(calls):
-    return [Path(cmd[1]).name for cmd, _, _ in calls]
+    return [_name(cmd) for cmd, _, _ in calls]
 
 
 def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
@@ -62,11 +69,10 @@ def test_chain_order_paths_and_labels(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(subprocess, "call", _fake_call(calls))
     out = tmp_path / "ft"
     chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
-    assert _names(calls) == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "ppo_reward_modeling.py",
-                             "merge_peft_adapter.py", "ppo_rl_training.py", "merge_peft_adapter.py",
-                             "dpo_finetuning.py", "merge_peft_adapter.py", "tom_eval.py",
-                             "ToM_Eval_GPT4All_Finetune.py", "ToM_Eval_GPT4All_Finetune.py",
-                             "ToM_Eval_GPT4All_Finetune.py", "make_finetune_report.py"]
+    assert _names(calls) == ["tom-sft", "tom-merge", "tom-reward", "tom-merge", "tom-ppo", "tom-merge", "tom-dpo",
+                             "tom-merge", "tom-eval", "tom-eval-finetuned", "tom-eval-finetuned", "tom-eval-finetuned",
+                             "tom-finetune-report"]
+    assert all(cmd[0] == sys.executable for cmd, _, _ in calls), "every step runs under the chain's interpreter"
     joined = [" ".join(cmd) for cmd, _, _ in calls]
     sft = out / "models" / "SmolLM2-135M-Instruct-SFT"
     assert f"--model_name {sft} " in joined[2] and "--dataset" not in joined[2]
@@ -109,31 +115,16 @@ def test_on_policy_pairs_feed_the_reward_model_and_dpo(tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(subprocess, "call", _fake_call(calls))
-    fake = tmp_path / "make_on_policy_pairs.py"
-    fake.write_text("")
-    monkeypatch.setattr(chain, "ON_POLICY_SCRIPT", fake)
     out = tmp_path / "ft"
     chain.run_chain(chain.ChainSettings(out=out, preset="smoke", model="embedded", revision=None, dataset=None,
                                         reps=1, on_policy=True, skip_eval=True))
     names = _names(calls)
-    assert names[:4] == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "make_on_policy_pairs.py",
-                         "ppo_reward_modeling.py"]
-    joined = {Path(cmd[1]).name: " ".join(cmd) for cmd, _, _ in calls}
-    assert f"--model {out}/models/SmolLM2-135M-Instruct-SFT --data " in joined["make_on_policy_pairs.py"]
-    assert f"--out {out}/data" in joined["make_on_policy_pairs.py"]
-    assert f"--dataset {out}/data" in joined["ppo_reward_modeling.py"] and f"--dataset {out}/data" in joined[
-        "dpo_finetuning.py"]
-    assert "--dataset" not in joined["ppo_rl_training.py"], "PPO's prompts come from the original data"
-
-
-def test_on_policy_pairs_need_their_script(tmp_path, monkeypatch, capsys):
-    import tomlab.finetune.chain as chain
-
-    monkeypatch.setattr(chain, "ON_POLICY_SCRIPT", tmp_path / "missing.py")
-    with pytest.raises(SystemExit) as exc:
-        chain_main(["--out", str(tmp_path / "ft"), "--smoke", "--on_policy_pairs"])
-    assert exc.value.code == 2 and "does not exist yet" in capsys.readouterr().err
-    assert not (tmp_path / "ft").exists()
+    assert names[:4] == ["tom-sft", "tom-merge", "tom-on-policy-pairs", "tom-reward"]
+    joined = {_name(cmd): " ".join(cmd) for cmd, _, _ in calls}
+    assert f"--model {out}/models/SmolLM2-135M-Instruct-SFT --data " in joined["tom-on-policy-pairs"]
+    assert f"--out {out}/data" in joined["tom-on-policy-pairs"]
+    assert f"--dataset {out}/data" in joined["tom-reward"] and f"--dataset {out}/data" in joined["tom-dpo"]
+    assert "--dataset" not in joined["tom-ppo"], "PPO's prompts come from the original data"
 
 
 def test_on_policy_pairs_are_on_by_default_and_skipped_when_complete(tmp_path, monkeypatch):
@@ -141,7 +132,7 @@ def test_on_policy_pairs_are_on_by_default_and_skipped_when_complete(tmp_path, m
     monkeypatch.setattr(subprocess, "call", _fake_call(calls))
     out = tmp_path / "ft"
     chain_main(["--out", str(out), "--smoke", "--skip_eval"])
-    assert "make_on_policy_pairs.py" in _names(calls)
+    assert "tom-on-policy-pairs" in _names(calls)
     state = json.loads((out / "chain.json").read_text())
     assert state["settings"]["on_policy_pairs"] is True
     calls.clear()
@@ -151,7 +142,7 @@ def test_on_policy_pairs_are_on_by_default_and_skipped_when_complete(tmp_path, m
 
 def test_failed_step_stops_the_chain_and_a_rerun_continues(tmp_path, monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(subprocess, "call", _fake_call(calls, fail_at="ppo_rl_training.py"))
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls, fail_at="tom-ppo"))
     out = tmp_path / "ft"
     with pytest.raises(SystemExit) as exc:
         chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
@@ -161,8 +152,7 @@ def test_failed_step_stops_the_chain_and_a_rerun_continues(tmp_path, monkeypatch
     calls.clear()
     monkeypatch.setattr(subprocess, "call", _fake_call(calls))
     chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
-    assert _names(calls) == ["ppo_rl_training.py", "merge_peft_adapter.py", "dpo_finetuning.py",
-                             "merge_peft_adapter.py"]
+    assert _names(calls) == ["tom-ppo", "tom-merge", "tom-dpo", "tom-merge"]
     assert "--overwrite" in calls[0][0], "the partial PPO output is started again"
     assert "done earlier, skipped" in capsys.readouterr().out
 
@@ -179,6 +169,26 @@ def test_complete_merged_models_are_skipped_without_the_state_file(tmp_path, mon
     calls.clear()
     chain_main(["--out", str(out), "--smoke", "--skip_eval", "--no-on_policy_pairs"])
     assert calls == []
+
+
+def test_a_chain_recorded_with_script_paths_resumes(tmp_path, monkeypatch):
+    """A chain.json whose steps ran as script files (``python PPO/ppo_supervised_finetuning.py ...``) resumes: the
+    finished steps are skipped by their outputs, the ToM steps by their arguments; only the report is written again."""
+    calls = []
+    monkeypatch.setattr(subprocess, "call", _fake_call(calls))
+    out = tmp_path / "ft"
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    state = json.loads((out / "chain.json").read_text())
+    files = {"tom-sft": "PPO/ppo_supervised_finetuning.py", "tom-merge": "merge_peft_adapter.py",
+             "tom-reward": "PPO/ppo_reward_modeling.py", "tom-ppo": "PPO/ppo_rl_training.py",
+             "tom-dpo": "DPO/dpo_finetuning.py", "tom-eval": "ToM_Experiment/tom_eval.py",
+             "tom-eval-finetuned": "ToM_Experiment/ToM_Eval_GPT4All_Finetune.py"}
+    for entry in state["steps"].values():
+        entry["cmd"] = [entry["cmd"][0], str(ROOT / files[_name(entry["cmd"])]), *entry["cmd"][3:]]
+    (out / "chain.json").write_text(json.dumps(state))
+    calls.clear()
+    chain_main(["--out", str(out), "--smoke", "--no-on_policy_pairs"])
+    assert _names(calls) == ["tom-finetune-report"]
 
 
 def test_answers_of_a_retrained_model_are_asked_again(tmp_path, monkeypatch):

@@ -25,18 +25,24 @@ def script_main(rel):
     return runpy.run_path(str(ROOT / rel), run_name="script_under_test")["main"]
 
 
+def _name(cmd):
+    """The console script a step's command runs: ``python -m tomlab.commands.battery ...`` -> ``tom-battery``."""
+    assert cmd[1] == "-m" and cmd[2].startswith("tomlab.commands."), cmd
+    return "tom-" + cmd[2].rsplit(".", 1)[1].replace("_", "-")
+
+
 def _fake_call(calls, tiny_model_dir):
     """Training writes an adapter and metrics, a merge copies the tiny model, the battery runs for real."""
 
     def call(cmd, cwd=None, env=None):
         calls.append(cmd)
-        name = Path(cmd[1]).name
-        if name == "merge_peft_adapter.py":
+        name = _name(cmd)
+        if name == "tom-merge":
             out = Path(cmd[cmd.index("--output_name") + 1])
             shutil.copytree(tiny_model_dir, out)
             (out / "MERGED.json").write_text("{}")
-        elif name == "tom_battery.py":
-            return script_main("scripts/tom_battery.py")([*cmd[2:], "--no_progress"])
+        elif name == "tom-battery":
+            return script_main("scripts/tom_battery.py")([*cmd[3:], "--no_progress"])
         else:
             out = Path(cmd[cmd.index("--output_dir") + 1])
             (out / "final_checkpoint").mkdir(parents=True, exist_ok=True)
@@ -89,10 +95,9 @@ def test_study_trains_asks_reports_and_resumes(tmp_path, tiny_model_dir, monkeyp
     argv = _study_argv(out, tiny_model_dir, "--preference_answers", str(preference_answers))
     main(argv)
     label = tiny_model_dir.name
-    names = [Path(cmd[1]).name for cmd in calls]
-    assert names == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "dpo_finetuning.py",
-                     "merge_peft_adapter.py", "grpo_training.py", "merge_peft_adapter.py", *["tom_battery.py"] * 4]
-    batteries = [cmd for cmd in calls if Path(cmd[1]).name == "tom_battery.py"]
+    names = [_name(cmd) for cmd in calls]
+    assert names == ["tom-sft", "tom-merge", "tom-dpo", "tom-merge", "tom-grpo", "tom-merge", *["tom-battery"] * 4]
+    batteries = [cmd for cmd in calls if _name(cmd) == "tom-battery"]
     assert [cmd[cmd.index("--label") + 1] for cmd in batteries] == [
         label, f"{label}-ToM-SFT", f"{label}-ToM-DPO", f"{label}-ToM-GRPO"]
     assert batteries[1][batteries[1].index("--model") + 1] == str(out / "models" / f"{label}-ToM-SFT")

@@ -1,4 +1,5 @@
-"""The whole finetuning study as one resumable chain of the stage scripts (``scripts/finetune_chain.py``).
+"""The whole finetuning study as one resumable chain of the stage commands (``tom-finetune-chain``,
+``scripts/finetune_chain.py``).
 
     SFT -> merge                          => <out>/models/<base>-SFT
     [on-policy pairs from the SFT model]  => <out>/data            (read by the reward model and DPO)
@@ -9,18 +10,23 @@
     training curves                       => <out>/curves/*.png
     the study's report (ToM tests, stage measurements, data, time) => <out>/report/REPORT.md
 
-The ToM routes (``scripts/tom_training_chain.py``, :func:`plan_tom`) are a chain of their own, each route from the
+The ToM routes (``tom-training-chain``, :func:`plan_tom`) are a chain of their own, each route from the
 same base model on the ToM items of ``data/tom_training``, no ToM experiment (the evaluation battery comes later):
 
     ToM-SFT -> merge                      => <out>/models/<base>-ToM-SFT
     ToM-DPO (reference: the base) -> merge => <out>/models/<base>-ToM-DPO
     GRPO -> merge                         => <out>/models/<base>-ToM-GRPO
 
-PPO and DPO start from the same SFT model (the original trained two SFT models with identical settings). Every step
-is the script a researcher would run by hand, started as a subprocess. Training outputs (checkpoints, adapters,
-metrics.json, TensorBoard event files) go to <out>/train/<stage>/. A finished stage is skipped when its merged model
-is complete, so an interrupted chain resumes where it stopped; a failed step stops the chain and keeps everything
-earlier steps wrote. Wall times and each stage's measured figures go to <out>/chain.json and <out>/summary.md.
+PPO and DPO start from the same SFT model (the original trained two SFT models with identical settings).
+
+Every step is a command a researcher could run by hand, started as a subprocess ``python -m tomlab.commands.<name>
+...`` (:func:`command`): the same function as the console script ``tom-<name>`` and the script file it stands for
+(``tom-sft`` = ``PPO/ppo_supervised_finetuning.py``), found without any install through ``PYTHONPATH`` (this checkout
+first, :func:`step_env`). The chain prints each step's command line before it starts it. Training outputs
+(checkpoints, adapters, metrics.json, TensorBoard event files) go to <out>/train/<stage>/. A finished stage is skipped
+when its merged model is complete: resuming keys on the outputs on disk, not on the command that made them, so an
+interrupted chain resumes where it stopped; a failed step stops the chain and keeps everything earlier steps wrote.
+Wall times and each stage's measured figures go to <out>/chain.json and <out>/summary.md.
 """
 
 from __future__ import annotations
@@ -44,10 +50,8 @@ from .curves import draw_run
 
 STATE = "chain.json"
 SUMMARY = "summary.md"
-TOM_RUNNER = REPO_ROOT / "ToM_Experiment" / "tom_eval.py"
-TOM_RUNNER_FINETUNED = REPO_ROOT / "ToM_Experiment" / "ToM_Eval_GPT4All_Finetune.py"
-ON_POLICY_SCRIPT = REPO_ROOT / "scripts" / "make_on_policy_pairs.py"
-REPORT_SCRIPT = REPO_ROOT / "ToM_Experiment" / "make_finetune_report.py"
+#: The package whose modules are the commands (pyproject.toml: ``tom-<name>`` = ``tomlab.commands.<name>:main``).
+COMMANDS = "tomlab.commands"
 #: ToM repetitions per scenario and prompting type: the full protocol, and the smoke chain's one.
 FULL_REPS, SMOKE_REPS = 20, 1
 #: The smoke chain's ToM answers stop at 48 new tokens (the protocol's 128 would make the base model's rambling
@@ -55,11 +59,22 @@ FULL_REPS, SMOKE_REPS = 20, 1
 SMOKE_EVAL_ARGS = ["--tokens", "48"]
 #: The smoke chain's on-policy step answers 16 prompts twice (the script's default: 300 prompts, 4 answers each).
 SMOKE_ON_POLICY_ARGS = ["--n_prompts", "16", "--samples", "2"]
-#: The ToM routes: name -> (stage, stage script, its model flag, the merged model's suffix).
-TOM_ROUTES = {"sft": ("sft", "PPO/ppo_supervised_finetuning.py", "--model_name", "ToM-SFT"),
-              "dpo": ("dpo", "DPO/dpo_finetuning.py", "--model_name_or_path", "ToM-DPO"),
-              "grpo": ("grpo", "GRPO/grpo_training.py", "--model_name_or_path", "ToM-GRPO")}
+#: The ToM routes: name -> (stage, its command, its model flag, the merged model's suffix).
+TOM_ROUTES = {"sft": ("sft", "tom-sft", "--model_name", "ToM-SFT"),
+              "dpo": ("dpo", "tom-dpo", "--model_name_or_path", "ToM-DPO"),
+              "grpo": ("grpo", "tom-grpo", "--model_name_or_path", "ToM-GRPO")}
 TOM_DATA = REPO_ROOT / "data" / "tom_training"
+
+
+def command(name: str, *args: str) -> list[str]:
+    """The subprocess command line of the console script ``name`` (``tom-sft``): ``python -m tomlab.commands.sft``
+    with ``args``, i.e. the same ``main`` as the console script and its script file, run by this interpreter."""
+    return [sys.executable, "-m", f"{COMMANDS}.{name.removeprefix('tom-').replace('-', '_')}", *args]
+
+
+def arguments(cmd: list[str]) -> list[str]:
+    """A step command's arguments: without the interpreter and the program (``-m <module>`` or a script path)."""
+    return cmd[3:] if cmd[1:2] == ["-m"] else cmd[2:]
 
 
 @dataclass
@@ -110,26 +125,25 @@ def base_label(model: str) -> str:
 
 
 def merged_complete(folder: Path) -> bool:
-    """A merged model folder is complete: merge_peft_adapter.py renames it into place only when it is."""
+    """A merged model folder is complete: ``tom-merge`` renames it into place only when it is."""
     return (folder / "config.json").is_file() and (folder / "MERGED.json").is_file() and any(
         folder.glob("*.safetensors"))
 
 
 def plan_tom(c: ChainSettings) -> list[Step]:
     """The ToM routes, each trained from the base model and merged into it."""
-    py = sys.executable
     label = base_label(c.model)
     revision = ["--revision", c.revision] if c.revision else []
     steps = []
     for route in c.routes:
-        stage, script, model_flag, suffix = TOM_ROUTES[route]
+        stage, name_of_command, model_flag, suffix = TOM_ROUTES[route]
         name, output = f"tom-{route}", c.out / "models" / f"{label}-{suffix}"
         adapter = c.out / "train" / name / FINAL
-        steps.append(Step(name, "train", [py, str(REPO_ROOT / script), model_flag, c.model, *revision, "--output_dir",
-                                          str(adapter.parent), "--dataset", c.dataset, "--preset", c.preset,
-                                          *c.stage_args], output=adapter, stage=stage))
-        merge = [py, str(REPO_ROOT / "merge_peft_adapter.py"), "--adapter_model_name", str(adapter),
-                 "--base_model_name", c.model, "--output_name", str(output)]
+        steps.append(Step(name, "train", command(name_of_command, model_flag, c.model, *revision, "--output_dir",
+                                                 str(adapter.parent), "--dataset", c.dataset, "--preset", c.preset,
+                                                 *c.stage_args), output=adapter, stage=stage))
+        merge = command("tom-merge", "--adapter_model_name", str(adapter), "--base_model_name", c.model,
+                        "--output_name", str(output))
         steps.append(Step(f"merge {name}", "merge", merge + (["--base_model_revision", c.revision] if c.revision
                                                              else []), output=output))
     return steps
@@ -139,7 +153,6 @@ def plan(c: ChainSettings) -> list[Step]:
     """The ordered steps of the chain."""
     if c.routes is not None:
         return plan_tom(c)
-    py = sys.executable
     train, models, data = c.out / "train", c.out / "models", c.out / "data"
     label = base_label(c.model)
     sft, rm, ppo, dpo = (models / f"{label}-{suffix}" for suffix in ("SFT", "RM", "PPO", "DPO"))
@@ -147,40 +160,40 @@ def plan(c: ChainSettings) -> list[Step]:
     base_data = ["--dataset", c.dataset] if c.dataset else []
     pair_data = ["--dataset", str(data)] if c.on_policy else base_data
 
-    def stage(stage_name, script, model_flags, dataset_flags):
-        return Step(stage_name, "train", [py, str(REPO_ROOT / script), *model_flags, "--output_dir",
-                                          str(train / stage_name), *dataset_flags, *common],
+    def stage(stage_name, name_of_command, model_flags, dataset_flags):
+        return Step(stage_name, "train", command(name_of_command, *model_flags, "--output_dir", str(train / stage_name),
+                                                 *dataset_flags, *common),
                     output=train / stage_name / FINAL, stage=stage_name)
 
     def merge(stage_name, base, output, revision=None):
-        cmd = [py, str(REPO_ROOT / "merge_peft_adapter.py"), "--adapter_model_name", str(train / stage_name / FINAL),
-               "--base_model_name", base, "--output_name", str(output)]
+        cmd = command("tom-merge", "--adapter_model_name", str(train / stage_name / FINAL), "--base_model_name", base,
+                      "--output_name", str(output))
         return Step(f"merge {stage_name}", "merge", cmd + (["--base_model_revision", revision] if revision else []),
                     output=output)
 
     revision = ["--revision", c.revision] if c.revision else []
-    steps = [stage("sft", "PPO/ppo_supervised_finetuning.py", ["--model_name", c.model, *revision], base_data),
+    steps = [stage("sft", "tom-sft", ["--model_name", c.model, *revision], base_data),
              merge("sft", c.model, sft, c.revision)]
     if c.on_policy:
         steps.append(Step("on-policy pairs", "data",
-                          [py, str(ON_POLICY_SCRIPT), "--model", str(sft), "--data", c.dataset or str(
-                              _default_dataset()), "--out", str(data), *c.on_policy_args], output=data))
-    steps += [stage("reward", "PPO/ppo_reward_modeling.py", ["--model_name", str(sft)], pair_data),
+                          command("tom-on-policy-pairs", "--model", str(sft), "--data",
+                                  c.dataset or str(_default_dataset()), "--out", str(data), *c.on_policy_args),
+                          output=data))
+    steps += [stage("reward", "tom-reward", ["--model_name", str(sft)], pair_data),
               merge("reward", str(sft), rm),
-              stage("ppo", "PPO/ppo_rl_training.py", ["--model_name", str(sft), "--reward_model_name", str(rm)],
-                    base_data),
+              stage("ppo", "tom-ppo", ["--model_name", str(sft), "--reward_model_name", str(rm)], base_data),
               merge("ppo", str(sft), ppo),
-              stage("dpo", "DPO/dpo_finetuning.py", ["--model_name_or_path", str(sft)], pair_data),
+              stage("dpo", "tom-dpo", ["--model_name_or_path", str(sft)], pair_data),
               merge("dpo", str(sft), dpo)]
     if not c.skip_eval:
         # absolute: the finetuned models' ToM steps run from models/ (a relative --out once put them under it)
         answers = (c.out / "answers").resolve()
         tom = ["--all_conditions", "--reps", str(c.reps), "--output_dir", str(answers), *c.eval_args]
-        steps.append(Step("ToM base", "eval", [py, str(TOM_RUNNER), "--model", c.model, *revision, "--prompt_format",
-                                               "context", *tom]))
+        steps.append(Step("ToM base", "eval", command("tom-eval", "--model", c.model, *revision, "--prompt_format",
+                                                      "context", *tom)))
         for model in (sft, ppo, dpo):  # run from models/ so that the answer files' label is the folder's name
             steps.append(Step(f"ToM {model.name.rsplit('-', 1)[1]}", "eval",
-                              [py, str(TOM_RUNNER_FINETUNED), "--model", model.name, *tom], cwd=models, model=model))
+                              command("tom-eval-finetuned", "--model", model.name, *tom), cwd=models, model=model))
     return steps
 
 
@@ -206,8 +219,10 @@ def load_state(c: ChainSettings) -> dict:
 
 def _done(step: Step, state: dict, steps: list[Step], rebuilt: set[Path]) -> bool:
     """Merged models count as done when complete; a training step when the merge after it is (or its adapter is
-    recorded as done); the on-policy pairs when their folder has the summary written last; a ToM step when the same
-    command finished before and its model was not trained anew in this run (else the runner resumes by itself)."""
+    recorded as done); the on-policy pairs when their folder has the summary written last; a ToM step when it
+    finished before with the same arguments (the program that ran them, a script path or ``-m <module>``, is not
+    compared: the step's name fixes it) and its model was not trained anew in this run (else the runner resumes by
+    itself)."""
     entry = state["steps"].get(step.name, {})
     recorded = entry.get("status") == "done"
     if step.kind == "merge":
@@ -217,7 +232,8 @@ def _done(step: Step, state: dict, steps: list[Step], rebuilt: set[Path]) -> boo
         return merged_complete(merge.output) or (recorded and (step.output / "adapter_config.json").is_file())
     if step.kind == "data":
         return (step.output / ON_POLICY_COMPLETE).is_file()
-    return recorded and entry.get("cmd") == step.cmd and step.model not in rebuilt and not answers_predate_model(step)
+    return (recorded and arguments(entry.get("cmd", [])) == arguments(step.cmd) and step.model not in rebuilt
+            and not answers_predate_model(step))
 
 
 def answers_predate_model(step: Step) -> bool:
@@ -355,9 +371,9 @@ def run_chain(c: ChainSettings) -> dict:
     run_steps(c, steps, state)
     curves = draw_run(c.out / "train", c.out / "curves")
     atomic_write_text(c.out / SUMMARY, _summary(c, steps, state, curves))
-    report_rc = None if c.skip_eval else subprocess.call(
-        [sys.executable, str(REPORT_SCRIPT), "--answers", str(c.out / "answers"), "--run", str(c.out), "--out",
-         str(c.out / "report")], env=env)
+    report = command("tom-finetune-report", "--answers", str(c.out / "answers"), "--run", str(c.out), "--out",
+                     str(c.out / "report"))
+    report_rc = None if c.skip_eval else subprocess.call(report, env=env)
     print(f"\n=== finetuning chain finished ({c.preset}) in {time.time() - start:.0f} s this run ===")
     for step in steps:
         entry = state["steps"].get(step.name, {})
@@ -367,5 +383,5 @@ def run_chain(c: ChainSettings) -> dict:
     if not c.skip_eval:
         print(f"ToM answers: {c.out / 'answers'}; report: "
               + (f"{c.out / 'report' / 'REPORT.md'}" if report_rc == 0 else f"failed (exit {report_rc}), rerun "
-                 f"{REPORT_SCRIPT.relative_to(REPO_ROOT)} by hand"))
+                 f"by hand: {' '.join(report)}"))
     return state

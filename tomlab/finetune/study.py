@@ -1,4 +1,4 @@
-"""The ToM training study as one resumable command (``scripts/tom_study.py``, ``make tom-study``):
+"""The ToM training study as one resumable command (``tom-study``, ``scripts/tom_study.py``, ``make tom-study``):
 
     ToM-SFT -> merge;  ToM-DPO -> merge;  GRPO -> merge   (:func:`chain.plan_tom`, each from the base)  => <out>/models/
     the evaluation battery (:mod:`tomlab.analysis.battery`) on the base model and on each merged route model, and
@@ -6,8 +6,9 @@
     the study's report (:func:`tomlab.analysis.tom_training_report.write_tom_training_report`: the battery's answers,
     the routes' metrics.json and curves, the preference study's committed answers as extra models)   => <out>/report/
 
-Every step but the report is the script a researcher would type (the stage scripts, ``merge_peft_adapter.py``,
-``scripts/tom_battery.py``), run by :func:`chain.run_steps`: a progress line per step with its estimate, each step's
+Every step but the report is a command a researcher could type (``tom-sft``, ``tom-dpo``, ``tom-grpo``, ``tom-merge``,
+``tom-battery``; started as ``python -m tomlab.commands.<name>``, :func:`chain.command`), run by
+:func:`chain.run_steps`: a progress line per step with its estimate, each step's
 status, wall and CPU seconds in ``<out>/chain.json`` (with the machine's CPU count), a failed step stops the study and
 keeps everything before it. Resuming: a route whose merged model is complete is skipped; a battery step is skipped when
 the same command finished before and its answers are not older than its model (else it is asked again, the
@@ -19,7 +20,7 @@ every ToM training row's ``prompt`` is the benchmark runner's default raw Base p
 asked exactly as the training items were. The route models are labelled ``<base>-ToM-SFT``, ``-ToM-DPO``,
 ``-ToM-GRPO`` (their folder names), as the report recognizes them.
 
-The budget (issue 15): each route at most 20 minutes on the 2-core CPU, the whole study at most 75. The routes'
+The budget: each route at most 20 minutes on the 2-core CPU, the whole study at most 75. The routes'
 recipes are sized to about 42 minutes together; the full battery on four models would add about 50 (the 16
 scenarios about 3 minutes per model, the 960 greedy ToMi prompts about 8, Strange Stories about 1; the
 constants below). The study therefore asks only the first :data:`STUDY_TOMI_LIMIT` of the 320 held-out ToMi items,
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import importlib.util
 import resource
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,10 +45,20 @@ from ..paths import REPO_ROOT
 from ..scenarios import DEFAULT_SCENARIOS, load_scenarios
 from ..tasks import strange_stories, tomi
 from ..tasks.items import read_jsonl
-from .chain import STATE, TOM_DATA, TOM_ROUTES, ChainSettings, Step, base_label, load_state, plan_tom, run_steps
+from .chain import (
+    STATE,
+    TOM_DATA,
+    TOM_ROUTES,
+    ChainSettings,
+    Step,
+    base_label,
+    command,
+    load_state,
+    plan_tom,
+    run_steps,
+)
 from .curves import draw_run
 
-BATTERY_SCRIPT = REPO_ROOT / "scripts" / "tom_battery.py"
 #: The preference study's committed answers (16 scenarios, context format): the base and its SFT, PPO and DPO
 #: models, compared in the report with their own reference.
 PREFERENCE_ANSWERS = REPO_ROOT / "results" / "answers"
@@ -83,7 +93,7 @@ BATTERY_LOAD_S = 15
 #: Gemma 3 270M costs about twice as much per token (its 262k-word output layer alone is 168M parameters).
 GEMMA_FACTOR = 2.0
 REPORT_S = 60
-#: The issue's budget for the whole study (not gemma) on the 2-core CPU.
+#: The budget for the whole study (not gemma) on the 2-core CPU.
 BUDGET_S = 75 * 60
 
 
@@ -164,11 +174,11 @@ def battery_estimate_s(b: dict, factor: float = 1.0) -> float:
 def battery_step(s: StudySettings, model: str, label: str, merged: Path | None = None,
                  factor: float = 1.0) -> Step:
     b = s.battery
-    cmd = [str(Path(BATTERY_SCRIPT)), "--model", model, "--label", label, "--out", str(answers_dir(s)),
-           "--reps", str(b["reps"]), "--tokens", str(b["tokens"])]
-    cmd += ["--limit", str(b["limit"])] if b["limit"] is not None else []
-    cmd += ["--tomi_limit", str(b["tomi_limit"])] if b["tomi_limit"] is not None else []
-    return Step(f"battery {label}", "eval", [sys.executable, *cmd], model=merged,
+    args = ["--model", model, "--label", label, "--out", str(answers_dir(s)), "--reps", str(b["reps"]), "--tokens",
+            str(b["tokens"])]
+    args += ["--limit", str(b["limit"])] if b["limit"] is not None else []
+    args += ["--tomi_limit", str(b["tomi_limit"])] if b["tomi_limit"] is not None else []
+    return Step(f"battery {label}", "eval", command("tom-battery", *args), model=merged,
                 answers=label_folders(s, label) if merged is not None else (),
                 estimate_s=battery_estimate_s(b, factor))
 
