@@ -109,7 +109,7 @@ def test_command_module_runs_under_python_m(name):
     assert "main" in _main_block_calls(ast.parse(source)), module
 
 
-def test_python_m_and_the_console_script_give_the_same_help():
+def test_python_m_and_the_script_file_give_the_same_help():
     """One command end to end under ``python -m`` (no install, PYTHONPATH), as the chains start it."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "COLUMNS": "200"}
@@ -134,3 +134,17 @@ def test_the_chains_start_their_steps_through_the_entry_points(tmp_path):
     used = {step.cmd[2].rsplit(".", 1)[1] for step in steps}
     assert used == {"sft", "merge", "on_policy_pairs", "reward", "ppo", "dpo", "eval", "eval_finetuned", "grpo",
                     "battery"}
+
+
+def test_nothing_in_the_package_imports_the_commands():
+    """The commands sit on top: the chains name their modules as text, so no import cycle can pass through them."""
+    package = ROOT / "tomlab"
+    for path in package.rglob("*.py"):
+        if path.parent.name == "commands":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert "commands" not in (node.module or "").split(".") and all(
+                    a.name != "commands" for a in node.names), path
+            elif isinstance(node, ast.Import):
+                assert all("commands" not in a.name.split(".") for a in node.names), path

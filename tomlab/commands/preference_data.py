@@ -5,8 +5,8 @@
     python scripts/make_preference_data.py --kind belief --out data/belief_qa_pairs   # the belief ablation
 
 ``context_qa`` (default): minimal pairs of in-context answers, no mental-state questions, eval split of held-out
-families and templates (tomlab/data/generator.py). ``belief``: the previous default, belief questions with
-style-contrast rejected answers, kept as an ablation (tomlab/data/belief/).
+families and templates (tomlab/data/generator.py). ``belief``: the ablation, belief questions
+with style-contrast rejected answers (tomlab/data/belief/).
 
 Also ``tom-preference-data`` (installed) or ``python -m tomlab.commands.preference_data``: the same flags.
 """

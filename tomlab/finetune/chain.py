@@ -186,7 +186,7 @@ def plan(c: ChainSettings) -> list[Step]:
               stage("dpo", "tom-dpo", ["--model_name_or_path", str(sft)], pair_data),
               merge("dpo", str(sft), dpo)]
     if not c.skip_eval:
-        # absolute: the finetuned models' ToM steps run from models/ (a relative --out once put them under it)
+        # absolute: the finetuned models' ToM steps run from models/ (a relative --out would land under it)
         answers = (c.out / "answers").resolve()
         tom = ["--all_conditions", "--reps", str(c.reps), "--output_dir", str(answers), *c.eval_args]
         steps.append(Step("ToM base", "eval", command("tom-eval", "--model", c.model, *revision, "--prompt_format",
