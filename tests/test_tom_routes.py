@@ -206,7 +206,7 @@ def test_every_tom_recipe_parses_and_names_the_tom_data(tiny_model_dir):
 def _fake_call(calls):
     def call(cmd, cwd=None, env=None):
         calls.append(cmd)
-        if Path(cmd[1]).name == "merge_peft_adapter.py":
+        if cmd[2] == "tomlab.commands.merge":
             out = Path(cmd[cmd.index("--output_name") + 1])
             out.mkdir(parents=True)
             for name in ("config.json", "MERGED.json", "model.safetensors"):
@@ -233,16 +233,15 @@ def test_tom_chain_runs_three_routes_from_the_base_and_resumes(tmp_path, monkeyp
     data = write_tom_data(tmp_path / "data")
     out = tmp_path / "tom"
     chain_main(["--out", str(out), "--smoke", "--dataset", str(data), "--routes", "sft,dpo"])
-    names = [Path(cmd[1]).name for cmd in calls]
-    assert names == ["ppo_supervised_finetuning.py", "merge_peft_adapter.py", "dpo_finetuning.py",
-                     "merge_peft_adapter.py"]
+    names = [cmd[2] for cmd in calls]
+    assert names == ["tomlab.commands.sft", "tomlab.commands.merge", "tomlab.commands.dpo", "tomlab.commands.merge"]
     joined = [" ".join(cmd) for cmd in calls]
     assert "--model_name embedded " in joined[0] and "--model_name_or_path embedded " in joined[2], "from the base"
     assert all(f"--dataset {data} --preset tom-smoke" in j for j in joined[::2])
     assert joined[3].endswith(f"--base_model_name embedded --output_name {out}/models/SmolLM2-135M-Instruct-ToM-DPO")
     calls.clear()
     chain_main(["--out", str(out), "--smoke", "--dataset", str(data)])
-    assert [Path(cmd[1]).name for cmd in calls] == ["grpo_training.py", "merge_peft_adapter.py"], "the rest only"
+    assert [cmd[2] for cmd in calls] == ["tomlab.commands.grpo", "tomlab.commands.merge"], "the rest only"
     assert (out / "models" / "SmolLM2-135M-Instruct-ToM-GRPO" / "MERGED.json").is_file()
     printed = capsys.readouterr().out
     assert "tom-sft: done earlier, skipped" in printed and "rollout reward 0.200 -> 0.600" in printed
