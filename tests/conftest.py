@@ -1,5 +1,8 @@
 """Shared fixtures: tiny random models (built in seconds, no hub) for every stage's tests; and the entry of a script
-as a researcher runs it (:func:`script`, :func:`fails`)."""
+as a researcher runs it (:func:`script`, :func:`fails`); the repository's paths (:data:`ROOT`, :data:`FIXTURES`).
+
+Every test folder sees these fixtures; a test imports the helpers as ``from tests.conftest import ROOT, script``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Committed test data (``tests/fixtures/``), the same path from every test folder.
+FIXTURES = ROOT / "tests" / "fixtures"
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 CHAT_TEMPLATE = (

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.analysis import correlation_study as study
 from tomlab.backends.openai import OpenAIServer, backoff_delay, normalize_api_base, to_completion
 from tomlab.errors import ToMLabError
@@ -31,7 +32,6 @@ from tomlab.prompts import Condition, build_prompt
 from tomlab.scenarios import load_scenarios
 from tomlab.schema import STOP_SEQUENCES
 
-ROOT = Path(__file__).resolve().parent.parent
 TOM_EVAL = ROOT / "ToM_Experiment" / "tom_eval.py"
 MODEL = "stub/model"
 #: How long a fixture waits for `transformers serve` to answer /health (loading the model included).

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.answers import SCHEMA
 from tomlab.eval.config import EvalConfig
 from tomlab.eval.registry import get
@@ -27,8 +28,6 @@ from tomlab.eval.runner import model_label, plan
 from tomlab.models import GEMMA3
 from tomlab.scenarios import DEFAULT_COT_EXAMPLES
 from tomlab.tasks.answers import SCHEMA as BENCHMARK_SCHEMA
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def committed_answer_files() -> list[Path]:

@@ -7,16 +7,15 @@ import hashlib
 import json
 import random
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.data import belief, generator
 from tomlab.data.gold import judge, normalise
 from tomlab.data.separability import GOAL, report
 from tomlab.data.stories import FAMILIES, HELD_OUT_FAMILIES, HELD_OUT_TEMPLATES, NOT_HELD_OUT, Draw
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "context_qa_pairs"
 #: Words that would make a question, an answer or a story about a mental state (or a perception) of a character.
 MENTAL = re.compile(r"\b(think|thinks|thought|believe[sd]?|belief|know|knows|knew|known|expect\w*|assum\w*|"

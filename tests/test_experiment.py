@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab import answers as answers_mod
 from tomlab.errors import ToMLabError
 from tomlab.eval.config import parse_config
 from tomlab.eval.registry import get
 from tomlab.eval.runner import evaluate
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL_KEYS = {"model", "step-by_step reasoning", "chain-of-thougth examples", "model parameter", "scenarios"}
 
 

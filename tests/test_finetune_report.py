@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.analysis.finetune_report import comparison_summary, comparison_tests, identify_roles, role_of
 from tomlab.analysis.report import aggregate
 from tomlab.errors import ToMLabError
@@ -17,7 +18,6 @@ from tomlab.scenarios import load_scenarios
 from tomlab.schema import PROMPTINGS
 from tomlab.stats import holm
 
-ROOT = Path(__file__).resolve().parent.parent
 SCEN = load_scenarios()
 REPS = 4
 BASE = [0] * 16

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, fails, script
+
+from tests.conftest import ROOT, fails, script
 
 FEW = ["--preset", "smoke", "--max_train_samples", "16", "--max_eval_samples", "8", "--per_device_eval_batch_size",
        "8", "--save_steps", "1000", "--heldout_prompts", "4", "--heldout_max_new_tokens", "4"]

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 import torch
-from conftest import TINY_GEMMA3_WINDOW
 
+from tests.conftest import TINY_GEMMA3_WINDOW
 from tomlab.errors import ToMLabError
 from tomlab.generation import Engine, PromptGroup, SamplingParams, answer_seed
 from tomlab.models import (

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.analysis.agreement import label_agreement
 from tomlab.analysis.report import write_report
 from tomlab.errors import ToMLabError
 from tomlab.grading import answer_id, grade_files
 from tomlab.grading.labels import load_label_store
 
-ROOT = Path(__file__).resolve().parent.parent
 # Two files of four answers each; the grader reads them as: correct, incorrect, inconclusive, correct.
 OUTPUTS = ["No, she does not assume her tulips have bloomed.", "Yes, she assumes her tulips have bloomed.",
            "Pam was at work all day.", "No, Pam doesn't assume that her tulips have bloomed."]

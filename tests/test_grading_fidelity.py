@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES, ROOT
 from tomlab.analysis.report import model_key, read_human_counts
 from tomlab.analysis.validation import CellFidelity, scenario_agreement
 from tomlab.grading import Grader, cot_items, grade_answer_file, scenario_items
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL = ROOT.parent / "shared" / "reference" / "original_answers"
 HUMAN = ROOT / "data" / "human_correct_counts.csv"
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "grader_1.1_per_scenario.json"
+FIXTURE = FIXTURES / "grader_1.1_per_scenario.json"
 #: A cell's per-scenario count may be at most this many answers (of 20) further from the human count than grader
 #: 1.1's: one or two answers of a scenario are read differently on purpose by the small-model rules.
 TOLERANCE = 2

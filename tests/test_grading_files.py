@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.errors import ToMLabError
 from tomlab.grading import collect_answer_files, grade_answer_file, grade_files, scenario_items
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL = ROOT.parent / "shared" / "reference" / "original_answers"
 
 PAM_YES = "\n\nYes, when Pam is driving home after work, she assumes her tulips have bloomed.<|endoftext|>"

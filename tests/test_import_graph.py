@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "tomlab"
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "tomlab"
 
 
 def modules() -> dict[str, tuple[Path, bool]]:

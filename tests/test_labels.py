@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.analysis.report import accuracy_table_markdown
 from tomlab.errors import ToMLabError
 from tomlab.grading import grade_files
@@ -126,7 +126,7 @@ def test_not_a_label_csv(tmp_path):
 def test_cli_export_import(setup, tmp_path, capsys):
     import importlib.util
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     spec = importlib.util.spec_from_file_location("grade_answers", root / "ToM_Experiment" / "grade_answers.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

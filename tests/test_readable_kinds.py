@@ -4,13 +4,12 @@ chosen answer; the kinds at or above the threshold."""
 from __future__ import annotations
 
 import runpy
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.data.readable import answer_logprob, kind_preference, readable_kinds, sample_pairs
 
-ROOT = Path(__file__).resolve().parent.parent
 ROWS = [{"prompt": "Context: Ann put the cup in the sink. Question: Where is the cup?", "kind": "where_now",
          "chosen": "The cup is in the sink.", "rejected": "The cup is on the shelf."},
         {"prompt": "Context: Bo scored first. Question: Who scored first?", "kind": "first_scorer",

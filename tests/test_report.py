@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.analysis.report import (
     accuracy_table_markdown,
     aggregate,
@@ -118,7 +119,7 @@ def test_write_report(graded, tmp_path):
 def test_make_report_cli(runs, tmp_path):
     import importlib.util
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     spec = importlib.util.spec_from_file_location("make_report", root / "ToM_Experiment" / "make_report.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -128,7 +129,7 @@ def test_make_report_cli(runs, tmp_path):
 
 def test_committed_report_is_reproduced(tmp_path, monkeypatch):
     """report/smollm2-135m/REPORT.md is what its command writes from the committed answer files, byte for byte."""
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     committed = root / "report" / "smollm2-135m" / "REPORT.md"
     command = committed.read_text().split("```\n")[1].strip()
     args = shlex.split(command)[2:]  # after "python ToM_Experiment/make_report.py"

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import runpy
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab import scale
 from tomlab.errors import ToMLabError
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def script():

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.eval.registry import TASKS
 from tomlab.grading import grade_files
 from tomlab.scores import Score
 from tomlab.stats import wilson_interval
 from tomlab.tasks.scoring import score_file
 
-ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_FILE = next((ROOT / "results" / "answers" / "SmolLM2-135M-Instruct").glob("*_Base_*.json"))
 BENCHMARK_FILES = {"tomi": next((ROOT / "results" / "answers_benchmarks" / "tomi" / "SmolLM2-135M-Instruct").glob(
     "*_tomi-yesno_*.json")), "strange_stories": next((ROOT / "results" / "answers_benchmarks" / "strange_stories"

@@ -4,17 +4,16 @@ committed data and eval items (and that the committed results are what the scrip
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.analysis import shortcuts
 from tomlab.data import tom_training
 from tomlab.errors import ToMLabError
 from tomlab.tasks import tomi
 from tomlab.tasks.items import read_jsonl
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "results" / "tom_training" / "shortcuts"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.errors import ToMLabError
 from tomlab.eval.config import parse_benchmark_config
 from tomlab.eval.registry import get
@@ -19,7 +20,6 @@ from tomlab.tasks import scoring, strange_stories, tomi
 from tomlab.tasks.items import read_jsonl
 from tomlab.tasks.scoring import score_file
 
-ROOT = Path(__file__).resolve().parent.parent
 ITEMS = read_jsonl(tomi.DEFAULT_ITEMS)
 
 

@@ -12,7 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, fails, script
+
+from tests.conftest import ROOT, fails, script
 
 FEW = ["--preset", "tom-smoke", "--max_train_samples", "16", "--max_eval_samples", "8", "--per_device_eval_batch_size",
        "8", "--save_steps", "1000", "--heldout_prompts", "4", "--heldout_max_new_tokens", "4", "--max_steps", "2"]

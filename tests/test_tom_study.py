@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.finetune import study
 from tomlab.finetune.study import STUDY_TOMI_LIMIT, StudySettings, plan_study
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def script_main(rel):

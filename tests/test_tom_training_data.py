@@ -7,17 +7,16 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tomlab.data import leakage, tom_training
 from tomlab.data.loader import load_preference_dataset
 from tomlab.errors import ToMLabError
 from tomlab.prompts import Condition, ask_prompt
 from tomlab.tasks import scoring, tomi
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = tom_training.DEFAULT_OUT
 COMMITTED = tom_training.read_dataset(DATA)
 ROWS = COMMITTED["train"] + COMMITTED["validation"]
