@@ -131,7 +131,8 @@ def test_explicit_answer_wins_over_reasoning(grader):
     out = ("When Pam is driving home, she might assume that her tulips have bloomed because it was warm. However, she "
            "was at work all day. So, the answer is: No, she doesn't assume her tulips have bloomed.")
     assert grader.grade(out, PAM).verdict == "no"
-    # reasoning that asserted the opposite outright makes the answer contradict itself (tests/test_grading_rules.py)
+    # reasoning that asserted the opposite outright makes the answer contradict itself
+    # (tests/grading/test_grader_rules.py)
     assert grader.grade(out.replace("might assume", "assumes"), PAM).verdict == "none"
 
 
