@@ -4,7 +4,7 @@ use, and the caps a user can set on them.
 Greedy and sampled answers are exact functions of the logits, and the logits' last bits follow the kernels that
 compute them. In bf16 those kernels differ between processors (AMX, AVX512-BF16, AVX2 emulation), so the same
 command writes different answers on different CPUs; in float32 the answers of the embedded model stay identical
-across the simulated processors this project tests (``tests/test_experiment.py``). :func:`kernel_path` is recorded
+across the simulated processors this project tests (``tests/tasks/test_tom16.py``). :func:`kernel_path` is recorded
 in every answer file's run block (never in the run key, which would make committed files machine-specific), so that
 a user whose answers differ can see why.
 """

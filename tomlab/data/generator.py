@@ -225,7 +225,7 @@ def card(info: dict, seed: int, example: dict) -> str:
     return f"""# context_qa_pairs: in-context question answering preference pairs (generated)
 
 The default preference data of every finetuning stage. Written by `{_command(seed, info['train'], info['eval'])}`
-(seeded; rerunning it reproduces these files byte for byte; `tests/test_data_generator.py` checks that).
+(seeded; rerunning it reproduces these files byte for byte; `tests/data/test_generator.py` checks that).
 
 It stands in for the original study's general preference data (`Dahoas/synthetic-instruct-gptj-pairwise`) with
 in-context question answering that needs the context: where things are after moves, what happened first or last,

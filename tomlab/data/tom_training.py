@@ -238,7 +238,7 @@ def card(data: dict[str, list[dict]], seed: int, out: str | None = None) -> str:
     return f"""# tom_training: ToMi-style belief questions for ToM training (generated)
 
 Written by `{command(seed, out)}` (seeded; rerunning it rewrites these files byte for byte, which
-`tests/test_tom_training_data.py` checks). Module: `tomlab/data/tom_training.py`, vocabulary and templates in
+`tests/data/test_tom_training.py` checks). Module: `tomlab/data/tom_training.py`, vocabulary and templates in
 `tomlab/data/tom_vocab.py`.
 
 Stories follow the event rules of the eval generator (`tomlab/tasks/tomi.py`): agents enter and leave one room, an
@@ -247,7 +247,7 @@ read from the event list, and every gold label follows from it. The words (names
 distractor verbs), the story sentences and the question wordings are all other than the eval items'
 (`data/tomi/tomi_items.jsonl`, the test set: never used for a choice); the validation split has names, rooms, objects
 and containers of its own, so no story is in both splits. `tomlab/data/leakage.py: check_tom_training` proves this on
-these files (`tests/test_tom_training_data.py`).
+these files (`tests/data/test_tom_training.py`).
 
 {totals}. Kind x belief x form cells, in turn (any first N rows stay about balanced):
 
