@@ -21,7 +21,7 @@ from ..data.loader import DEFAULT_DATASET
 from ..data.separability import format_report
 from ..data.separability import report as separability
 from ..errors import ToMLabError
-from ..formatting import fmt, fmt_p
+from ..formatting import fmt, fmt_p, generated_by, markdown_table
 from ..grading import GRADER_VERSION, GradedFile
 from ..io import atomic_write_bytes, atomic_write_text, read_json
 from ..models import repo_relative
@@ -97,10 +97,6 @@ def identify_roles(cells: Sequence[Cell]) -> dict[str, str]:
     return {role: models[0] for role, models in found.items()}
 
 
-def _scenario_accuracy(cell: Cell) -> dict[int, float]:
-    return {s: c / n for s, (c, n) in cell.per_scenario_counts().items() if n}
-
-
 def comparison_tests(cells: Sequence[Cell], roles: dict[str, str]) -> list[dict]:
     """Paired t-test over the scenarios of A vs B per prompting type; Holm over all the tests as one family. Each row
     also holds the smallest difference its test could have detected at 80% power (``detectable``: at level ALPHA;
@@ -108,8 +104,8 @@ def comparison_tests(cells: Sequence[Cell], roles: dict[str, str]) -> list[dict]
     rows = []
     for a, b in COMPARISONS:
         for p in PROMPTINGS:
-            acc_a = _scenario_accuracy(cell_for(cells, roles[a], p))
-            acc_b = _scenario_accuracy(cell_for(cells, roles[b], p))
+            acc_a = cell_for(cells, roles[a], p).shares
+            acc_b = cell_for(cells, roles[b], p).shares
             sids = sorted(acc_a.keys() & acc_b.keys())
             test = paired_ttest([acc_b[s] for s in sids], [acc_a[s] for s in sids])  # diff = A - B
             sd = statistics.stdev(acc_a[s] - acc_b[s] for s in sids) if len(sids) > 1 else math.nan
@@ -124,16 +120,13 @@ def comparison_tests(cells: Sequence[Cell], roles: dict[str, str]) -> list[dict]
 
 
 def comparisons_markdown(rows: list[dict]) -> str:
-    lines = ["| comparison (A vs B) | prompting | mean A | mean B | diff (A - B) | t | df | p | p_holm | significant | "
-             "detectable | detectable (Holm) |",
-             "|:--|:--|--:|--:|--:|--:|--:|--:|--:|:--|--:|--:|"]
-    for r in rows:
-        t = r["test"]
-        lines.append(f"| {r['a']} vs {r['b']} | {r['prompting']} | {fmt(t.mean_b, 3)} | {fmt(t.mean_a, 3)} | "
-                     f"{fmt(t.diff, 3)} | {fmt(t.t, 2)} | {int(t.df)} | {fmt_p(t.p)} | {fmt_p(r['p_holm'])} | "
-                     f"{'yes' if r['significant'] else 'no'} | {fmt(r['detectable'], 3)} | "
-                     f"{fmt(r['detectable_holm'], 3)} |")
-    return "\n".join(lines) + "\n"
+    """The paired tests of :func:`comparison_tests`, one row each."""
+    return markdown_table(
+        ["comparison (A vs B)", "prompting", "mean A", "mean B", "diff (A - B)", "t", "df", "p", "p_holm",
+         "significant", "detectable", "detectable (Holm)"], "ll" + "r" * 7 + "lrr",
+        [[f"{r['a']} vs {r['b']}", r["prompting"], fmt(t.mean_b, 3), fmt(t.mean_a, 3), fmt(t.diff, 3), fmt(t.t, 2),
+          int(t.df), fmt_p(t.p), fmt_p(r["p_holm"]), "yes" if r["significant"] else "no", fmt(r["detectable"], 3),
+          fmt(r["detectable_holm"], 3)] for r in rows for t in [r["test"]]])
 
 
 def comparison_summary(rows: list[dict]) -> list[str]:
@@ -212,10 +205,11 @@ def training_markdown(metrics: dict[str, dict], curves: list[str]) -> str:
     md = []
     for stage, name in STAGES.items():
         ms = metrics[stage]
-        md += [f"### {name}", "", "| measurement | before | after | held-out n | verdict |", "|:--|--:|--:|--:|:--|"]
-        md += [f"| {m.label} | {fmt(ms.get(f'{m.key}_before'), 3)} | {fmt(ms.get(f'{m.key}_after'), 3)} | "
-               f"{ms.get(m.n_key) or 'n/a'} | {measure_verdict(m, ms)} |" for m in MEASURES[stage]]
-        md += ["", f"Training: {_steps(ms) or 'not recorded'}. {STAGE_NOTES.get(stage, '')}".rstrip(), ""]
+        table = markdown_table(["measurement", "before", "after", "held-out n", "verdict"], "lrrrl",
+                               [[m.label, fmt(ms.get(f"{m.key}_before"), 3), fmt(ms.get(f"{m.key}_after"), 3),
+                                 ms.get(m.n_key) or "n/a", measure_verdict(m, ms)] for m in MEASURES[stage]])
+        notes = f"Training: {_steps(ms) or 'not recorded'}. {STAGE_NOTES.get(stage, '')}".rstrip()
+        md += [f"### {name}", "", table, notes, ""]
         if f"{stage}.png" in curves:
             md += [f"![{name} training curves](curves/{stage}.png)", ""]
     md += [f"![{c}](curves/{c})\n" for c in curves if c.removesuffix(".png") not in STAGES]
@@ -224,16 +218,16 @@ def training_markdown(metrics: dict[str, dict], curves: list[str]) -> str:
 
 def chain_time_markdown(chain: dict) -> str:
     steps = chain.get("steps") or {}
-    lines = ["| step | status | wall (s) | CPU (s) |", "|:--|:--|--:|--:|"]
-    lines += [f"| {name} | {s.get('status', 'n/a')} | {fmt(s.get('wall_s'), 1)} | {fmt(s.get('cpu_s'), 1)} |"
-              for name, s in steps.items()]
     wall = chain.get("total_wall_s") or sum(s.get("wall_s") or 0 for s in steps.values())
     cpu = sum(s.get("cpu_s") or 0 for s in steps.values())
-    lines.append(f"| **total** | | **{wall:.1f}** | **{cpu:.1f}** |")
+    table = markdown_table(["step", "status", "wall (s)", "CPU (s)"], "llrr",
+                           [[name, s.get("status", "n/a"), fmt(s.get("wall_s"), 1), fmt(s.get("cpu_s"), 1)]
+                            for name, s in steps.items()])
+    table += f"| **total** | | **{wall:.1f}** | **{cpu:.1f}** |\n"  # its empty status cell written "| |"
     cores = (chain.get("machine") or {}).get("cpu_count")
     where = (f"a machine with {cores} CPU cores (`os.cpu_count()`, recorded by the chain)" if cores else
              f"the machine that ran the chain (not recorded; this machine has {os.cpu_count()} CPU cores)")
-    return "\n".join(lines) + f"\n\nWall and CPU seconds as `chain.json` recorded them, measured on {where}.\n"
+    return table + f"\nWall and CPU seconds as `chain.json` recorded them, measured on {where}.\n"
 
 
 # ------------------------------------------------------------------------------------ preference data
@@ -251,12 +245,12 @@ def preference_markdown(folder: Path, run: Path, train: list[dict], evals: list[
     where = "the run's data" if own else "not the run's `data/`: the run may have trained on other pairs"
     train_by = Counter(r.get("source", "unknown") for r in train)
     eval_by = Counter(r.get("source", "unknown") for r in evals)
-    lines = [f"Pairs of `{repo_relative(folder)}` ({where}), by source:", "", "| source | train | eval |",
-             "|:--|--:|--:|"]
-    lines += [f"| {s} | {train_by[s]} | {eval_by[s]} |" for s in sorted(train_by.keys() | eval_by.keys())]
-    lines += [f"| **total** | **{len(train)}** | **{len(evals)}** |", "",
-              "Separability without the context (can a reward model that sees only the answer pick the chosen one?):",
-              "", format_report(separability(train, evals)), ""]
+    table = markdown_table(["source", "train", "eval"], "lrr",
+                           [*([s, train_by[s], eval_by[s]] for s in sorted(train_by.keys() | eval_by.keys())),
+                            ["**total**", f"**{len(train)}**", f"**{len(evals)}**"]])
+    lines = [f"Pairs of `{repo_relative(folder)}` ({where}), by source:", "", table,
+             "Separability without the context (can a reward model that sees only the answer pick the chosen one?):",
+             "", format_report(separability(train, evals)), ""]
     return "\n".join(lines)
 
 
@@ -284,8 +278,7 @@ def write_finetune_report(graded: Sequence[GradedFile], run_dir, out_dir, data_d
     curves = {p.name: p.read_bytes() for p in sorted((run / "curves").glob("*.png"))}
 
     md = ["# Finetuning study: does preference finetuning boost theory of mind?", ""]
-    if command:
-        md += ["Generated by:", "", "```", command, "```", ""]
+    md += generated_by(command)
     md += [f"Grader: automatic (`tomlab.grading`, version {GRADER_VERSION}); {sum(c.n for c in cells)} answers in "
            f"{sum(len(c.files) for c in cells)} files. Models: "
            + ", ".join(f"{role} = {model}" for role, model in roles.items()) + ".", "",

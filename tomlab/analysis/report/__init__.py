@@ -4,7 +4,8 @@
 runner prints at the end of a run; ``write_report(...)`` writes ``REPORT.md`` and its PNG figures.
 
 * :mod:`.published`    -- the original study's published accuracy and human counts; model-name matching.
-* :mod:`.aggregate`    -- graded files pooled into one :class:`Cell` per model x prompting type.
+* :mod:`.aggregate`    -- graded files pooled into one :class:`Cell` per model x prompting type: a
+                         :class:`~tomlab.scores.Score` with the graded files it pools.
 * :mod:`.significance` -- paired t-tests of the prompting types, the unpaired yes/no-bias test.
 * :mod:`.tables`       -- the markdown tables.
 * :mod:`.figures`      -- the PNG figures, and the matplotlib setup other reports share.

@@ -12,59 +12,41 @@ from dataclasses import dataclass, field
 
 from ...grading import GradedFile
 from ...schema import BEHAVIOURS, PROMPTINGS
-from ...stats import wilson_interval
+from ...scores import Score, scenario_test
 from .published import PUBLISHED_ACCURACY, model_key
 
 
 @dataclass
-class Cell:
-    """All graded files of one model x prompting type (several files of the same condition are pooled)."""
+class Cell(Score):
+    """One model x prompting type: the :class:`~tomlab.scores.Score` of its graded files pooled (per scenario,
+    correct answers out of answers, in scenario order; accuracy, Wilson interval, completeness) and the files
+    themselves, for what only graded answers carry (gold answers, behaviours, verdicts)."""
 
-    model: str
-    prompting: str
-    files: list = field(default_factory=list)
+    prompting: str = ""
+    files: list = field(default_factory=list)  # the GradedFiles pooled, in input order
+
+    @classmethod
+    def of(cls, files: Sequence[GradedFile]) -> Cell:
+        """The cell of graded files of one model and prompting type (several files of one condition are pooled)."""
+        prompting = files[0].prompting
+        score = Score.pooled([f.score() for f in files], scenario_test(prompting))
+        return cls(score.model, score.test, score.paths, score.complete, dict(sorted(score.counts.items())),
+                   prompting, list(files))
 
     @property
     def answers(self) -> list:
         return [a for f in self.files for a in f.answers]
 
-    @property
-    def n(self) -> int:
-        return sum(f.n for f in self.files)
-
-    @property
-    def correct(self) -> int:
-        return sum(f.n_correct for f in self.files)
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.n if self.n else math.nan
-
-    @property
-    def ci(self) -> tuple:
-        return wilson_interval(self.correct, self.n)
-
-    @property
-    def complete(self) -> bool:
-        return all(f.complete for f in self.files)
-
-    def per_scenario_counts(self) -> dict[int, tuple[int, int]]:
-        """{scenario id: (correct answers, answers)}, the files' counts added up."""
-        out: dict = {}
-        for f in self.files:
-            for s, (c, n) in f.per_scenario_counts().items():
-                c0, n0 = out.get(s, (0, 0))
-                out[s] = (c0 + c, n0 + n)
-        return dict(sorted(out.items()))
-
     def scenario_ids(self) -> list:
-        return list(self.per_scenario_counts())
+        return list(self.counts)
 
     def per_scenario(self) -> dict:
-        return {s: c for s, (c, _) in self.per_scenario_counts().items()}
+        """{scenario id: correct answers}."""
+        return {s: c for s, (c, _) in self.counts.items()}
 
     def per_scenario_n(self) -> dict:
-        return {s: n for s, (_, n) in self.per_scenario_counts().items()}
+        """{scenario id: answers}."""
+        return {s: n for s, (_, n) in self.counts.items()}
 
     def gold(self) -> dict:
         return {a.scenario: a.gold for a in self.answers}
@@ -91,15 +73,13 @@ def _prompting_order(p: str) -> int:
 
 
 def aggregate(graded: Iterable[GradedFile]) -> list[Cell]:
-    cells: dict = {}
+    groups: dict = {}
     order: list = []
     for g in graded:
-        key = (g.model, g.prompting)
-        if key not in cells:
-            cells[key] = Cell(g.model, g.prompting)
-            if g.model not in order:
-                order.append(g.model)
-        cells[key].files.append(g)
+        groups.setdefault((g.model, g.prompting), []).append(g)
+        if g.model not in order:
+            order.append(g.model)
+    cells = {key: Cell.of(files) for key, files in groups.items()}
     known = [model_key(m) for m in PUBLISHED_ACCURACY]
 
     def model_rank(m):  # the original report's order for its models, then the input order

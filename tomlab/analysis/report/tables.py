@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ...formatting import fmt, fmt_p
+from ...formatting import fmt, fmt_p, markdown_table
 from ...schema import BEHAVIOURS
 from ...stats import significance_stars
 from .aggregate import Cell, aggregate, cell_for, chance_level, models_of, promptings_of
@@ -25,8 +25,7 @@ def accuracy_table_markdown(results, ci: bool = True, published: bool = False) -
     if not cells:
         return "(no graded answers)\n"
     proms = promptings_of(cells)
-    head = ["Model"] + list(proms)
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":--"] + ["--:"] * (len(head) - 1)) + "|"]
+    rows = []
     for m in models_of(cells):
         row = [m.replace("_", " ")]
         pub = published_for(m) if published else None
@@ -45,8 +44,8 @@ def accuracy_table_markdown(results, ci: bool = True, published: bool = False) -
                 row.append(txt)
             if published:
                 row[-1] += f"<br>published {pub[p]:.2f}" if pub and p in pub else ""
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(row)
+    return markdown_table(["Model", *proms], "l" + "r" * len(proms), rows)
 
 
 def per_scenario_table_markdown(cells: Sequence[Cell], model: str, human: dict | None = None) -> str:
@@ -64,7 +63,7 @@ def per_scenario_table_markdown(cells: Sequence[Cell], model: str, human: dict |
         head.append(p)
         if human and (model_key(model), p) in human:
             head.append(f"{p} (human)")
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":--", ":-:"] + ["--:"] * (len(head) - 2)) + "|"]
+    rows = []
     for s in sids:
         q = question[s]
         q = q if len(q) <= 100 else q[:97] + "..."
@@ -75,37 +74,32 @@ def per_scenario_table_markdown(cells: Sequence[Cell], model: str, human: dict |
             if human and (model_key(model), c.prompting) in human:
                 hv = human[(model_key(model), c.prompting)].get(s)
                 row.append("" if hv is None else str(hv))
-        lines.append("| " + " | ".join(row) + " |")
+        rows.append(row)
     tot = ["**Total**", ""]
     for c in mc:
         tot.append(f"**{c.correct}/{c.n}**")
         if human and (model_key(model), c.prompting) in human:
             tot.append(f"**{sum(human[(model_key(model), c.prompting)].values())}**")
-    lines.append("| " + " | ".join(tot) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(head, "lc" + "r" * (len(head) - 2), [*rows, tot])
 
 
 def tests_markdown(rows: list[dict]) -> str:
-    lines = ["| Model | Comparison | mean Base | mean other | diff | t | df | p | p (Holm) | d_z |",
-             "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|"]
-    for r in rows:
-        t = r["test"]
-        lines.append(f"| {r['model'].replace('_', ' ')} | {r['comparison']} | {fmt(t.mean_a, 2)} | "
-                     f"{fmt(t.mean_b, 2)} | {fmt(t.diff, 2)} | {fmt(t.t, 2)} | {int(t.df)} | "
-                     f"{fmt_p(t.p)}{significance_stars(t.p)} | {fmt_p(r['p_holm'])} | {fmt(t.effect, 2)} |")
-    return "\n".join(lines) + "\n"
+    """The paired tests of the prompting types (:func:`~.significance.prompting_tests`), one row each."""
+    return markdown_table(
+        ["Model", "Comparison", "mean Base", "mean other", "diff", "t", "df", "p", "p (Holm)", "d_z"], "ll" + "r" * 8,
+        [[r["model"].replace("_", " "), r["comparison"], fmt(t.mean_a, 2), fmt(t.mean_b, 2), fmt(t.diff, 2),
+          fmt(t.t, 2), int(t.df), fmt_p(t.p) + significance_stars(t.p), fmt_p(r["p_holm"]), fmt(t.effect, 2)]
+         for r in rows for t in [r["test"]]])
 
 
 def bias_markdown(rows: list[dict]) -> str:
-    lines = ["| Model | Prompting | acc. yes-scenarios | acc. no-scenarios | share of 'yes' verdicts | t | p | d "
-             "| bias |",
-             "|:--|:--|--:|--:|--:|--:|--:|--:|:--|"]
-    for r in rows:
-        t = r["test"]
-        lines.append(f"| {r['model'].replace('_', ' ')} | {r['prompting']} | {fmt(r['acc_yes'], 2)} | "
-                     f"{fmt(r['acc_no'], 2)} | {fmt(r['yes_rate'], 2)} | {fmt(t.t, 2)} | "
-                     f"{fmt_p(t.p)}{significance_stars(t.p)} | {fmt(t.effect, 2)} | {r['bias']} |")
-    return "\n".join(lines) + "\n"
+    """The yes/no-bias tests (:func:`~.significance.yes_no_bias`), one row per model x prompting type."""
+    return markdown_table(
+        ["Model", "Prompting", "acc. yes-scenarios", "acc. no-scenarios", "share of 'yes' verdicts", "t", "p", "d",
+         "bias"], "ll" + "r" * 6 + "l",
+        [[r["model"].replace("_", " "), r["prompting"], fmt(r["acc_yes"], 2), fmt(r["acc_no"], 2),
+          fmt(r["yes_rate"], 2), fmt(t.t, 2), fmt_p(t.p) + significance_stars(t.p), fmt(t.effect, 2), r["bias"]]
+         for r in rows for t in [r["test"]]])
 
 
 def chance_markdown(cells: Sequence[Cell]) -> str:
@@ -120,25 +114,24 @@ def chance_markdown(cells: Sequence[Cell]) -> str:
 
 def committed_markdown(cells: Sequence[Cell]) -> str:
     """Per model and prompting type: how many answers commit to any conclusion at all (yes or no, right or wrong)."""
-    lines = ["| Model | Prompting | committed to yes or no | 'yes' | 'no' | no conclusion | n |",
-             "|:--|:--|--:|--:|--:|--:|--:|"]
+    rows = []
     for c in cells:
         v = c.verdicts()
         pct = f" ({100 * c.committed / c.n:.0f}%)" if c.n else ""
-        lines.append(f"| {c.model.replace('_', ' ')} | {c.prompting} | {c.committed}{pct} | {v['yes']} | {v['no']} | "
-                     f"{v['none']} | {c.n} |")
-    return "\n".join(lines) + "\n"
+        rows.append([c.model.replace("_", " "), c.prompting, f"{c.committed}{pct}", v["yes"], v["no"], v["none"], c.n])
+    return markdown_table(["Model", "Prompting", "committed to yes or no", "'yes'", "'no'", "no conclusion", "n"],
+                          "ll" + "r" * 5, rows)
 
 
 def behaviour_markdown(cells: Sequence[Cell]) -> str:
+    """Answers per behaviour (:data:`tomlab.schema.BEHAVIOURS`, short names), one row per model x prompting type."""
     short = {"clear answer": "clear", "wrong conclusion": "wrong concl.",
              "multiple answers / hedging": "multiple / hedging", "question evasion": "evasion",
              "example repetition": "example rep.", "task deviation / rambling": "deviation / rambling"}
-    lines = ["| Model | Prompting | " + " | ".join(short[b] for b in BEHAVIOURS) + " | n |",
-             "|:--|:--|" + "--:|" * (len(BEHAVIOURS) + 1)]
+    rows = []
     for c in cells:
         b = c.behaviours()
-        lines.append(f"| {c.model.replace('_', ' ')} | {c.prompting} | "
-                     + " | ".join(f"{b[k]} ({100 * b[k] / c.n:.0f}%)" if c.n else "0" for k in BEHAVIOURS)
-                     + f" | {c.n} |")
-    return "\n".join(lines) + "\n"
+        rows.append([c.model.replace("_", " "), c.prompting,
+                     *(f"{b[k]} ({100 * b[k] / c.n:.0f}%)" if c.n else "0" for k in BEHAVIOURS), c.n])
+    return markdown_table(["Model", "Prompting", *(short[b] for b in BEHAVIOURS), "n"],
+                          "ll" + "r" * (len(BEHAVIOURS) + 1), rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import ToMLabError
+from ...formatting import markdown_table
 from ...stats import wilson_interval
 from .loading import read_json_or_none
 from .results import ROUTES
@@ -34,7 +35,7 @@ def chain_metrics(chain_dir) -> dict[str, dict]:
 
 def route_markdown(route: str, metrics: dict) -> str:
     """Every measurement the route recorded before and after training (and first -> last along training)."""
-    lines = ["| measurement | before | after | change |", "|:--|--:|--:|--:|"]
+    rows = []
     n = metrics.get("heldout_prompts")
     for before_suffix, after_suffix in (("_before", "_after"), ("_first", "_last")):
         for key in sorted(k for k in metrics if k.endswith(before_suffix)):
@@ -46,7 +47,7 @@ def route_markdown(route: str, metrics: dict) -> str:
             if name == "heldout_gold_accuracy" and n:
                 a_ci, b_ci = (" [{:.2f}, {:.2f}]".format(*wilson_interval(round(v * n), n)) for v in (a, b))
             label = name if before_suffix == "_before" else f"{name} (first -> last quarter of training)"
-            lines.append(f"| {label} | {a:.3f}{a_ci} | {b:.3f}{b_ci} | {b - a:+.3f} |")
+            rows.append([label, f"{a:.3f}{a_ci}", f"{b:.3f}{b_ci}", f"{b - a:+.3f}"])
     steps = metrics.get("train_steps")
     return (f"Held-out prompts: {n or 'n/a'} (validation split, greedy); training steps: {steps or 'n/a'}.\n\n"
-            + "\n".join(lines) + "\n")
+            + markdown_table(["measurement", "before", "after", "change"], "lrrr", rows))

@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Sequence
 
 from ...errors import ToMLabError
-from ...formatting import fmt, fmt_p
+from ...formatting import fmt, fmt_p, markdown_table
 from ...stats import detectable_difference, holm, paired_ttest
 from .results import ROUTES, TEST_ORDER, chance_bar, group_of, route_of
 
@@ -95,13 +95,12 @@ def comparisons_markdown(rows: list[dict], group: str) -> str:
     rows = [r for r in rows if r["group"] == group]
     if not rows:
         return "_No comparison on these tests._\n"
-    lines = ["| model vs reference | test | pairs | reference | model | diff | sd of diffs | t | p | p_holm | "
-             "significant | detectable | detectable (Holm) |", "|:--|:--|--:|--:|--:|--:|--:|--:|--:|--:|:--|--:|--:|"]
+    table = []
     for r in rows:
         t = r["test_result"]
         note = f" ({_no_spread(r)})" if r["sd"] == 0 else ""
-        lines.append(f"| {r['model']} vs {r['reference']} | {r['test']} | {r['n']} | {fmt(t.mean_a, 3)} | "
-                     f"{fmt(t.mean_b, 3)} | {fmt(t.diff, 3)}{note} | {fmt(r['sd'], 3)} | {fmt(t.t, 2)} | "
-                     f"{fmt_p(t.p)} | {fmt_p(r['p_holm'])} | {'yes' if r['significant'] else 'no'} | "
-                     f"{fmt(r['detectable'], 3)} | {fmt(r['detectable_holm'], 3)} |")
-    return "\n".join(lines) + "\n"
+        table.append([f"{r['model']} vs {r['reference']}", r["test"], r["n"], fmt(t.mean_a, 3), fmt(t.mean_b, 3),
+                      fmt(t.diff, 3) + note, fmt(r["sd"], 3), fmt(t.t, 2), fmt_p(t.p), fmt_p(r["p_holm"]),
+                      "yes" if r["significant"] else "no", fmt(r["detectable"], 3), fmt(r["detectable_holm"], 3)])
+    return markdown_table(["model vs reference", "test", "pairs", "reference", "model", "diff", "sd of diffs", "t", "p",
+                           "p_holm", "significant", "detectable", "detectable (Holm)"], "ll" + "r" * 8 + "lrr", table)

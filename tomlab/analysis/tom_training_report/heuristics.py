@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 
 from ...errors import ToMLabError
+from ...formatting import markdown_table
 from ...paths import REPO_ROOT
 from ...tasks import tomi
 from ...tasks.items import read_jsonl
@@ -60,9 +61,9 @@ def heuristic_table(models: dict, test: str) -> list[dict]:
 
 def heuristic_markdown(rows: list[dict]) -> str:
     models = list(dict.fromkeys(m for r in rows for m in r["models"]))
-    lines = ["| group | n | best heuristic | " + " | ".join(models) + " |", "|:--|--:|:--|" + "--:|" * len(models)]
+    table = []
     for r in rows:
         cells = [("-" if m not in r["models"] else f"{r['models'][m]:.3f}"
                   + (" (matched)" if r["models"][m] <= r["best_accuracy"] else "")) for m in models]
-        lines.append(f"| {r['group']} | {r['n']} | {r['best']} {r['best_accuracy']:.3f} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        table.append([r["group"], r["n"], f"{r['best']} {r['best_accuracy']:.3f}", *cells])
+    return markdown_table(["group", "n", "best heuristic", *models], "lrl" + "r" * len(models), table)
