@@ -14,9 +14,9 @@ def test_numbers_and_p_values():
 
 
 def test_markdown_table_tight_and_padded():
-    rows = [["a", 1, ""], ["b", 2.5, "x"]]
+    rows = [["a", 1, ""], ["b", 2.5, "x"], ["**total**", None, "y"]]
     assert markdown_table(["name", "n", "note"], "lrc", rows) == (
-        "| name | n | note |\n|:--|--:|:-:|\n| a | 1 |  |\n| b | 2.5 | x |\n")
+        "| name | n | note |\n|:--|--:|:-:|\n| a | 1 |  |\n| b | 2.5 | x |\n| **total** | | y |\n")
     assert markdown_table(["name", "n"], "lr", [], padded=True) == "| name | n |\n| :-- | --: |\n"
 
 

@@ -29,8 +29,10 @@ def markdown_table(header: Sequence, align: str, rows: Iterable[Sequence], padde
     """A markdown table, ending in a newline: the header row, the alignment row, then one line per row.
 
     ``align``: one letter per column (``l`` left, ``r`` right, ``c`` centred; :data:`ALIGN_MARKERS`). Cells are
-    written as ``str()`` writes them, between ``"| "`` and ``" |"``. ``padded``: the alignment row spaced like the
-    others (``| :-- | --: |``) rather than tight (``|:--|--:|``). Every row has as many cells as the header.
+    written as ``str()`` writes them with a space either side (``| a |  | b |`` for ``["a", "", "b"]``); a None
+    cell is a blank one written tight (``| a | | b |``), as totals rows leave a column blank. ``padded``: the
+    alignment row spaced like the others (``| :-- | --: |``) rather than tight (``|:--|--:|``). Every row has as
+    many cells as the header.
     """
     if len(align) != len(header) or set(align) - ALIGN_MARKERS.keys():
         raise ValueError(f"align {align!r}: one of {'/'.join(ALIGN_MARKERS)} per column of {len(header)}")
@@ -44,7 +46,7 @@ def markdown_table(header: Sequence, align: str, rows: Iterable[Sequence], padde
 
 
 def _table_row(cells: Sequence) -> str:
-    return "| " + " | ".join(map(str, cells)) + " |"
+    return "|" + "|".join(" " if c is None else f" {c} " for c in cells) + "|"
 
 
 def generated_by(command: str) -> list[str]:

@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..formatting import fmt, markdown_table
 from ..grading import GradedFile
 from ..grading.labels import SPLITS, LabelStore
 from ..schema import LABELS
@@ -98,8 +99,11 @@ def label_agreement(graded: Sequence[GradedFile], store: LabelStore) -> dict:
             "splits": splits, "all": agreement(pairs)}
 
 
-def _f(x, nd: int = 3) -> str:
-    return "n/a" if x is None else f"{x:.{nd}f}"
+def _file_cells(f: dict | None) -> list:
+    """One split's four cells of a file's row; blank where the file has no labelled answer in that split."""
+    if f is None:
+        return ["", None, None, ""]
+    return [f["answers"], f"{f['grader_accuracy']:.3f}", f"{f['label_accuracy']:.3f}", f"{f['difference']:+.3f}"]
 
 
 def agreement_markdown(summary: dict) -> str:
@@ -114,28 +118,22 @@ def agreement_markdown(summary: dict) -> str:
               f"Goal on the test half: Cohen's kappa (correct vs not) >= {GOAL_KAPPA} and mean |per-file accuracy "
               f"difference| <= {GOAL_FILE_MAE}. The grader's own labels are compared; the label set overrides "
               "nothing here.", "",
-              "| Split | answers | agreement (3 labels) | kappa | agreement (correct vs not) | kappa | "
-              "mean abs. file diff | mean signed | goal met |",
-              "|:--|--:|--:|--:|--:|--:|--:|--:|:-:|"]
-    for name, a in groups:
-        if a["answers"]:
-            lines.append(f"| {name} | {a['answers']} | {a['agreement']:.3f} | {_f(a['kappa'])} | "
-                         f"{a['correct_vs_not_agreement']:.3f} | {_f(a['correct_vs_not_kappa'])} | "
-                         f"{a['mean_abs_file_difference']:.3f} | {a['mean_signed_file_difference']:+.3f} | "
-                         f"{'yes' if a['meets_goal'] else 'no'} |")
-    lines += ["", "Per answer file (accuracy on the labelled answers; difference = grader - labels):", "",
-              "| File | " + " | ".join(f"{n} answers | grader | labels | diff" for n, _ in groups) + " |",
-              "|:--|" + "--:|--:|--:|--:|" * len(groups)]
+              markdown_table(["Split", "answers", "agreement (3 labels)", "kappa", "agreement (correct vs not)",
+                              "kappa", "mean abs. file diff", "mean signed", "goal met"], "l" + "r" * 7 + "c",
+                             [[name, a["answers"], f"{a['agreement']:.3f}", fmt(a["kappa"]),
+                               f"{a['correct_vs_not_agreement']:.3f}", fmt(a["correct_vs_not_kappa"]),
+                               f"{a['mean_abs_file_difference']:.3f}", f"{a['mean_signed_file_difference']:+.3f}",
+                               "yes" if a["meets_goal"] else "no"] for name, a in groups if a["answers"]]),
+              "Per answer file (accuracy on the labelled answers; difference = grader - labels):", ""]
     by_file: dict = {}
     for gi, (_, a) in enumerate(groups):
         for f in a.get("files", []):
             by_file.setdefault(f["file"], [None] * len(groups))[gi] = f
-    for name, fs in sorted(by_file.items()):
-        cells = [f"{f['answers']} | {f['grader_accuracy']:.3f} | {f['label_accuracy']:.3f} | {f['difference']:+.3f}"
-                 if f else " | | | " for f in fs]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "Confusion (rows: label set, columns: grader), all labelled answers:", "",
-              "| label \\ grader | " + " | ".join(LABELS) + " |", "|:--|" + "--:|" * len(LABELS)]
-    for lab, row in summary["all"].get("confusion", {}).items():
-        lines.append(f"| {lab} | " + " | ".join(str(row[g]) for g in LABELS) + " |")
-    return "\n".join(lines) + "\n"
+    confusion = summary["all"].get("confusion", {})
+    rows = [[name, *(cell for f in fs for cell in _file_cells(f))] for name, fs in sorted(by_file.items())]
+    lines += [markdown_table(["File", *(c for n, _ in groups for c in (f"{n} answers", "grader", "labels", "diff"))],
+                             "l" + "r" * 4 * len(groups), rows),
+              "Confusion (rows: label set, columns: grader), all labelled answers:", "",
+              markdown_table(["label \\ grader", *LABELS], "l" + "r" * len(LABELS),
+                             [[lab, *(row[g] for g in LABELS)] for lab, row in confusion.items()])]
+    return "\n".join(lines)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
+from ..formatting import fmt, markdown_table
 from ..scores import SCENARIOS
 
 #: Resamples per bootstrap interval and random splits per split-half reliability: enough for stable 95% bounds.
@@ -161,13 +162,11 @@ def pairwise_table(pairs: list[dict]) -> str:
     if not pairs:
         return ""
     names = list(pairs[0]["tests"])
-    lines = ["| second - first | " + " | ".join(names) + " | same order on every test |",
-             "| :-- |" + " :-- |" * len(names) + " :-- |"]
-    for p in pairs:
-        cells = [f"{v['diff']:+.3f} [{v['low']:+.2f}, {v['high']:+.2f}]" for v in p["tests"].values()]
-        same = "yes" if p["same_order"] else "no"
-        lines.append(f"| {p['second']} - {p['first']} | " + " | ".join(cells) + f" | {same} |")
-    return "\n".join(lines)
+    rows = [[f"{p['second']} - {p['first']}",
+             *(f"{v['diff']:+.3f} [{v['low']:+.2f}, {v['high']:+.2f}]" for v in p["tests"].values()),
+             "yes" if p["same_order"] else "no"] for p in pairs]
+    return markdown_table(["second - first", *names, "same order on every test"], "l" * (len(names) + 2), rows,
+                          padded=True).removesuffix("\n")
 
 
 def _subset(t: TestScores, models: list) -> TestScores:
@@ -175,17 +174,12 @@ def _subset(t: TestScores, models: list) -> TestScores:
     return TestScores(t.name, list(models), t.items, t.scores[idx], t.answers[idx])
 
 
-def _f(x, nd: int = 2) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
-
-
 def models_table(tests: dict) -> str:
     from ..stats import wilson_interval
 
     names = list(tests)
     models = list(dict.fromkeys(m for t in tests.values() for m in t.models))
-    lines = ["| model | " + " | ".join(f"{n} ({tests[n].scores.shape[1]} items)" for n in names) + " |",
-             "| :-- |" + " :-- |" * len(names)]
+    rows = []
     for m in models:
         cells = []
         for n in names:
@@ -197,21 +191,22 @@ def models_table(tests: dict) -> str:
             acc, answers = float(t.accuracy()[i]), int(t.answers[i])
             low, high = wilson_interval(round(acc * answers), answers)
             cells.append(f"{acc:.3f} [{low:.2f}, {high:.2f}]")
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append([m, *cells])
+    return markdown_table(["model", *(f"{n} ({tests[n].scores.shape[1]} items)" for n in names)],
+                          "l" * (len(names) + 1), rows, padded=True).removesuffix("\n")
 
 
 def correlation_table(result: dict) -> str:
-    lines = ["| benchmark test | models | Pearson r [95% CI] | p | Spearman rho [95% CI] | split-half reliability "
-             f"({ANCHOR} / test) | corrected r | r needed for p < 0.05 |",
-             "| :-- | --: | :-- | --: | :-- | :-- | --: | --: |"]
+    rows = []
     for row in result["rows"]:
         p, s = row["pearson"], row["spearman"]
-        lines.append(f"| {row['test']} | {row['n_models']} | {_f(p['r'])} [{_f(p['low'])}, {_f(p['high'])}] | "
-                     f"{_f(p['p'], 3)} | {_f(s['r'])} [{_f(s['low'])}, {_f(s['high'])}] | "
-                     f"{_f(row['reliability_anchor'])} / {_f(row['reliability_test'])} | {_f(row['corrected'])} | "
-                     f"{_f(row['critical_r'])} |")
-    return "\n".join(lines)
+        rows.append([row["test"], row["n_models"], f"{fmt(p['r'], 2)} [{fmt(p['low'], 2)}, {fmt(p['high'], 2)}]",
+                     fmt(p["p"], 3), f"{fmt(s['r'], 2)} [{fmt(s['low'], 2)}, {fmt(s['high'], 2)}]",
+                     f"{fmt(row['reliability_anchor'], 2)} / {fmt(row['reliability_test'], 2)}",
+                     fmt(row["corrected"], 2), fmt(row["critical_r"], 2)])
+    return markdown_table(["benchmark test", "models", "Pearson r [95% CI]", "p", "Spearman rho [95% CI]",
+                           f"split-half reliability ({ANCHOR} / test)", "corrected r", "r needed for p < 0.05"],
+                          "lrlrllrr", rows, padded=True).removesuffix("\n")
 
 
 def verdict(result: dict) -> str:

@@ -221,9 +221,9 @@ def chain_time_markdown(chain: dict) -> str:
     wall = chain.get("total_wall_s") or sum(s.get("wall_s") or 0 for s in steps.values())
     cpu = sum(s.get("cpu_s") or 0 for s in steps.values())
     table = markdown_table(["step", "status", "wall (s)", "CPU (s)"], "llrr",
-                           [[name, s.get("status", "n/a"), fmt(s.get("wall_s"), 1), fmt(s.get("cpu_s"), 1)]
-                            for name, s in steps.items()])
-    table += f"| **total** | | **{wall:.1f}** | **{cpu:.1f}** |\n"  # its empty status cell written "| |"
+                           [*([name, s.get("status", "n/a"), fmt(s.get("wall_s"), 1), fmt(s.get("cpu_s"), 1)]
+                              for name, s in steps.items()),
+                            ["**total**", None, f"**{wall:.1f}**", f"**{cpu:.1f}**"]])
     cores = (chain.get("machine") or {}).get("cpu_count")
     where = (f"a machine with {cores} CPU cores (`os.cpu_count()`, recorded by the chain)" if cores else
              f"the machine that ran the chain (not recorded; this machine has {os.cpu_count()} CPU cores)")

@@ -36,6 +36,7 @@ import numpy as np
 from ..data import tom_training
 from ..data.separability import fit_pairwise
 from ..errors import ToMLabError
+from ..formatting import markdown_table
 from ..io import atomic_write_json, atomic_write_text
 from ..models import repo_relative
 from ..tasks import tomi
@@ -265,23 +266,22 @@ def markdown(result: dict) -> str:
     """Tables: accuracy per test x kind for every heuristic (best in bold), then per kind x belief."""
     heuristics = list(dict.fromkeys(h for t in result["tests"].values() for h in t["by_kind"][ALL]))
     fmt = lambda a: "-" if a is None else f"{a:.3f}"  # noqa: E731
-    lines = ["| test | kind | n | " + " | ".join(heuristics) + " | best |",
-             "| :-- | :-- | --: |" + " --: |" * len(heuristics) + " :-- |"]
+    by_kind = []
     for test, t in result["tests"].items():
         for kind, accs in t["by_kind"].items():
             best = result["best"][test][kind]
             cells = [f"**{fmt(accs[h])}**" if h in accs and accs[h] == best["accuracy"] else fmt(accs.get(h))
                      for h in heuristics]
-            lines.append(f"| {test} | {kind} | {t['n'][kind]} | " + " | ".join(cells) + f" | {best['heuristic']} |")
-    lines += ["", "Per kind x belief:", "",
-              "| test | kind | belief | " + " | ".join(heuristics) + " |",
-              "| :-- | :-- | :-- |" + " --: |" * len(heuristics)]
-    for test, t in result["tests"].items():
-        for kind, beliefs in t["by_kind_belief"].items():
-            for belief, accs in beliefs.items():
-                lines.append(f"| {test} | {kind} | {belief} | " + " | ".join(fmt(accs.get(h)) for h in heuristics)
-                             + " |")
-    return "\n".join(lines)
+            by_kind.append([test, kind, t["n"][kind], *cells, best["heuristic"]])
+    by_belief = [[test, kind, belief, *(fmt(accs.get(h)) for h in heuristics)]
+                 for test, t in result["tests"].items() for kind, beliefs in t["by_kind_belief"].items()
+                 for belief, accs in beliefs.items()]
+    return "\n".join([
+        markdown_table(["test", "kind", "n", *heuristics, "best"], "llr" + "r" * len(heuristics) + "l", by_kind,
+                       padded=True),
+        "Per kind x belief:", "",
+        markdown_table(["test", "kind", "belief", *heuristics], "lll" + "r" * len(heuristics), by_belief,
+                       padded=True).removesuffix("\n")])
 
 
 def write_report(out, result: dict, command: str) -> None:

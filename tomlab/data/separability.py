@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..formatting import markdown_table
+
 #: The separability the default dataset must stay under on its eval split (issue 7).
 GOAL = 0.65
 #: L2 strength (scikit-learn's default C=1 on the summed loss).
@@ -119,14 +121,13 @@ def report(train: list[dict], evals: list[dict], fresh: list[dict] | None = None
 def format_report(result: dict[str, dict[str, Score]]) -> str:
     columns = [c for c in ("eval", "fresh") if c in result]
     names = {"eval": "eval split", "fresh": "fresh stories of the training templates"}
-    lines = ["| features (answer only, no context) | " + " | ".join(names[c] for c in columns) + " |",
-             "|:--|" + "--:|" * len(columns)]
-    for k in FEATURE_SETS:
-        cells = [f"{result[c][k].accuracy:.3f} (ties {result[c][k].ties:.2f})" for c in columns]
-        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    table = markdown_table(["features (answer only, no context)", *(names[c] for c in columns)],
+                           "l" + "r" * len(columns),
+                           [[k, *(f"{result[c][k].accuracy:.3f} (ties {result[c][k].ties:.2f})" for c in columns)]
+                            for k in FEATURE_SETS])
     e = result["eval"]["bow+length"]
     sizes = ", ".join(f"{result[c]['bow+length'].pairs} {c} pairs" for c in columns)
-    lines += ["", f"Pairwise accuracy of a context-free linear reward model trained on the train split (0.5 = chance; "
-                  f"ties count 1/2); {sizes}. Goal: bow+length at most {GOAL:.2f} on the eval split: "
-                  f"{'met' if e.accuracy <= GOAL else 'NOT met'}."]
+    lines = [table, f"Pairwise accuracy of a context-free linear reward model trained on the train split (0.5 = "
+                    f"chance; ties count 1/2); {sizes}. Goal: bow+length at most {GOAL:.2f} on the eval split: "
+                    f"{'met' if e.accuracy <= GOAL else 'NOT met'}."]
     return "\n".join(lines)
