@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..formatting import markdown_table
 from ..io import atomic_write_text
 from . import leakage
 from .stories import (
@@ -219,7 +220,9 @@ def card(info: dict, seed: int, example: dict) -> str:
         eval_only = (", ".join(templates) if family in HELD_OUT_FAMILIES else HELD_OUT_TEMPLATES.get(family, ""))
         train_t = "" if family in HELD_OUT_FAMILIES else ", ".join(t for t in templates if t != eval_only)
         kinds = ", ".join(info["kinds_by_family"].get(family, []))
-        families.append(f"| {family} | {train_t or '(none: eval only)'} | {eval_only} | {kinds} |")
+        families.append([family, train_t or "(none: eval only)", eval_only, kinds])
+    families_table = markdown_table(["family", "train templates", "eval-only templates", "question kinds"], "llll",
+                                    families)
     lo, mean, hi = info["story_words"]
     shown = {k: example[k] for k in ("prompt", "chosen", "rejected", "family", "template", "kind", "gold", "wrong")}
     return f"""# context_qa_pairs: in-context question answering preference pairs (generated)
@@ -258,10 +261,7 @@ any of them is {info['worst_imbalance']}.
 The eval split uses only stories that training never saw in kind: two whole families and one template of every
 other family ({_counts(info['eval_held_out'], 'held out by ')}).
 
-| family | train templates | eval-only templates | question kinds |
-|:--|:--|:--|:--|
-{chr(10).join(families)}
-
+{families_table}
 Pairs per family: train {_counts(info['train_families'])}; eval {_counts(info['eval_families'])}.
 
 ## Separability without the context

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..formatting import markdown_table
 from ..io import atomic_write_text
 from ..paths import DATA_DIR
 from ..prompts import Condition, ask_prompt
@@ -227,11 +228,12 @@ def command(seed: int = DEFAULT_SEED, out: str | None = None) -> str:
 
 def card(data: dict[str, list[dict]], seed: int, out: str | None = None) -> str:
     """The folder's README.md: what the files are, the command that made them, the counts."""
-    lines = ["| split | kind | belief | open rows | yes/no rows (2 per story) |", "| :-- | :-- | :-- | --: | --: |"]
+    cells = []
     for split, rows in data.items():
         c = counts(rows)
-        lines += [f"| {split} | {k} | {b} | {c[(k, b, 'open')]} | {c[(k, b, 'yesno')]} |"
-                  for k in KINDS for b in BELIEFS]
+        cells += [[split, k, b, c[(k, b, "open")], c[(k, b, "yesno")]] for k in KINDS for b in BELIEFS]
+    table = markdown_table(["split", "kind", "belief", "open rows", "yes/no rows (2 per story)"], "lllrr", cells,
+                           padded=True)
     totals = ", ".join(f"{split} {len(rows)} rows ({len({r['id'].split('/')[0] for r in rows})} stories)"
                        for split, rows in data.items())
     example = {k: v for k, v in data["train"][0].items() if k != "events"} if data.get("train") else {}
@@ -251,8 +253,7 @@ these files (`tests/data/test_tom_training.py`).
 
 {totals}. Kind x belief x form cells, in turn (any first N rows stay about balanced):
 
-{chr(10).join(lines)}
-
+{table}
 Fields (one JSON object per line): `id` (`<split>-<story>`, yes/no probes `<split>-<story>/<1|2>`), `split`,
 `source` (`tomi_gen`), `kind` (reality, memory, first_order, second_order), `belief` (first/second order: the asked
 belief equals the object's real location; reality/memory: no agent of the story holds a false belief), `form` (open:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ToMLabError
+from ..formatting import markdown_table
 from ..schema import BASE_PROMPTING, SBS_PROMPTING
 from ..scores import Score
 from ..stats import wilson_interval
@@ -173,9 +174,10 @@ def breakdown(scored: ScoredFile) -> list[dict]:
 
 
 def breakdown_markdown(scored: ScoredFile) -> str:
-    lines = [f"{scored.model} - {scored.test}" + ("" if scored.complete else "  [INCOMPLETE run]"),
-             "| by | group | correct / n | accuracy [95% CI] | answered |", "| :-- | :-- | --: | :-- | --: |"]
-    for r in breakdown(scored):
-        lines.append(f"| {r['by']} | {r['value']} | {r['correct']} / {r['n']} | {r['accuracy']:.3f} "
-                     f"[{r['low']:.3f}, {r['high']:.3f}] | {r['answered']:.2f} |")
-    return "\n".join(lines)
+    """The file's model and test, then :func:`breakdown` as a table."""
+    table = markdown_table(["by", "group", "correct / n", "accuracy [95% CI]", "answered"], "llrlr",
+                           [[r["by"], r["value"], f"{r['correct']} / {r['n']}",
+                             f"{r['accuracy']:.3f} [{r['low']:.3f}, {r['high']:.3f}]", f"{r['answered']:.2f}"]
+                            for r in breakdown(scored)], padded=True)
+    title = f"{scored.model} - {scored.test}" + ("" if scored.complete else "  [INCOMPLETE run]")
+    return title + "\n" + table.removesuffix("\n")
