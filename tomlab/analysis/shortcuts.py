@@ -1,4 +1,4 @@
-"""Shortcut audit of ToMi-style questions: what heuristics that do not track beliefs score (issue 15, item 6).
+"""Shortcut audit of ToMi-style questions: what heuristics that do not track beliefs score.
 
 Heuristics, per question kind and belief type, on the eval items and on the ToM training data:
 

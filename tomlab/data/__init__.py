@@ -4,7 +4,7 @@
   the training prompt format and tokenization (re-exported here: ``from tomlab.data import ...``).
 * :mod:`.stories`      -- the story families of the default dataset (in-context QA, no mental-state questions).
 * :mod:`.generator`    -- minimal pairs from those stories, balanced, split with held-out families and templates.
-* :mod:`.belief`       -- the belief-question ablation set (the previous default), on request only.
+* :mod:`.belief`       -- the belief-question ablation set, on request only.
 * :mod:`.gold`         -- judge a free answer against a question's gold (first sentence, key entity/number/yes-no).
 * :mod:`.on_policy`    -- answers sampled from a model, judged, paired; merged with the minimal pairs.
 * :mod:`.separability` -- how well a classifier that never sees the context tells chosen from rejected.

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..formatting import markdown_table
 
-#: The separability the default dataset must stay under on its eval split (issue 7).
+#: The separability the default dataset must stay under on its eval split.
 GOAL = 0.65
 #: L2 strength (scikit-learn's default C=1 on the summed loss).
 L2 = 1.0

@@ -1,4 +1,4 @@
-"""ToM training data: ToMi-style stories with belief questions, in open and yes/no form (issue 15), seeded.
+"""ToM training data: ToMi-style stories with belief questions, in open and yes/no form, seeded.
 
 Every story is a list of events drawn by the eval generator's rules (:func:`tomlab.tasks.tomi.random_events`) from
 other vocabulary (:mod:`.tom_vocab`), and every gold label follows from that list alone
