@@ -90,22 +90,26 @@ def fit_pairwise(diff: np.ndarray, l2: float = L2) -> np.ndarray:
 
 
 @dataclass
-class Score:
+class PairwiseAccuracy:
+    """How often a context-free classifier scores chosen above rejected (not a :class:`tomlab.scores.Score`: no
+    items, one figure per feature set)."""
+
     accuracy: float   # pairwise, ties count 1/2
     ties: float       # share of eval pairs scored equal
     pairs: int
 
 
-def pairwise_accuracy(kind: str, train: list[dict], evals: list[dict]) -> Score:
+def pairwise_accuracy(kind: str, train: list[dict], evals: list[dict]) -> PairwiseAccuracy:
     featurize = Featurizer(kind, [r["chosen"] for r in train] + [r["rejected"] for r in train])
     w = fit_pairwise(featurize([r["chosen"] for r in train]) - featurize([r["rejected"] for r in train]))
     margin = (featurize([r["chosen"] for r in evals]) - featurize([r["rejected"] for r in evals])) @ w
     ties = np.isclose(margin, 0.0, atol=1e-9)
     wins = (margin > 0) & ~ties
-    return Score(float((wins.sum() + 0.5 * ties.sum()) / len(evals)), float(ties.mean()), len(evals))
+    return PairwiseAccuracy(float((wins.sum() + 0.5 * ties.sum()) / len(evals)), float(ties.mean()), len(evals))
 
 
-def report(train: list[dict], evals: list[dict], fresh: list[dict] | None = None) -> dict[str, dict[str, Score]]:
+def report(train: list[dict], evals: list[dict],
+           fresh: list[dict] | None = None) -> dict[str, dict[str, PairwiseAccuracy]]:
     """Every feature set, trained on ``train``, on the eval split and (if given) on ``fresh`` pairs.
 
     ``fresh``: newly generated pairs of the training templates (unseen stories, balanced on their own). A share of
@@ -118,7 +122,7 @@ def report(train: list[dict], evals: list[dict], fresh: list[dict] | None = None
     return out
 
 
-def format_report(result: dict[str, dict[str, Score]]) -> str:
+def format_report(result: dict[str, dict[str, PairwiseAccuracy]]) -> str:
     columns = [c for c in ("eval", "fresh") if c in result]
     names = {"eval": "eval split", "fresh": "fresh stories of the training templates"}
     table = markdown_table(["features (answer only, no context)", *(names[c] for c in columns)],
