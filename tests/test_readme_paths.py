@@ -14,7 +14,8 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
+
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 #: Paths the documents name that a command writes (git-ignored or made on first use), never committed.
 RUNTIME_OUTPUTS = {"results/answers/gemma-3-270m/", "results/grading/graded/", "results/grading/human_labels.json"}
