@@ -13,15 +13,9 @@ Also ``tom-grpo`` (installed) or ``python -m tomlab.commands.grpo``: the same fl
 See docs/finetuning.md.
 """
 
-from ..errors import cli_main
-from ..finetune.stage import main as run_stage
+from ..finetune.stage import command
 
-
-@cli_main
-def main(argv=None) -> int:
-    """Parse the stage's flags and recipe, train, measure; exit status 0 (bad input: one error line, exit 2)."""
-    run_stage("grpo", __doc__, output_dir="runs/grpo", argv=argv)
-    return 0
+main = command("grpo", __doc__, output_dir="runs/grpo")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,9 @@ Also ``tom-reward`` (installed) or ``python -m tomlab.commands.reward``: the sam
 See docs/finetuning.md.
 """
 
-from ..errors import cli_main
-from ..finetune.stage import main as run_stage
+from ..finetune.stage import command
 
-
-@cli_main
-def main(argv=None) -> int:
-    """Parse the stage's flags and recipe, train, measure; exit status 0 (bad input: one error line, exit 2)."""
-    run_stage("reward", __doc__, output_dir="runs/ppo_rm", argv=argv)
-    return 0
+main = command("reward", __doc__, output_dir="runs/ppo_rm")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 
+from ..errors import cli_main
 from .args import parse_stage_args
 from .common import log
 from .dpo import DPOStage
@@ -37,3 +39,15 @@ def main(stage: str, description: str, output_dir: str, argv=None) -> dict:
     governor = ThreadGovernor(log=log)
     governor.check(force=True)
     return STAGES[stage](settings).run(governor.callbacks())
+
+
+def command(stage: str, description: str, output_dir: str) -> Callable[..., int]:
+    """A stage's console command (``tom-sft``, ``tom-dpo`` ...): ``main(argv=None)`` parses the stage's flags and
+    recipe, trains and measures (:func:`main`); exit status 0 (bad input: one error line, exit 2)."""
+
+    @cli_main
+    def command_main(argv=None) -> int:
+        main(stage, description, output_dir=output_dir, argv=argv)
+        return 0
+
+    return command_main
