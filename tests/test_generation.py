@@ -148,27 +148,43 @@ def test_shared_prefix_logits_match_full_forward(tiny):
 
 
 @pytest.mark.parametrize("side", ["left", "right"])  # left: the engine's (padding cut as a slice); right: a mask
-def test_prompt_part_per_prompt_matches_grid(tiny, side):
-    """The CPU's per-prompt matmuls and the padded grid (other devices) compute the same decode step."""
+def test_prompt_part_runs_compute_the_same_step(tiny, side):
+    """One matmul per prompt, a few runs of prompts padded to their largest group, and one grid for all (other
+    devices) compute the same decode step (to float32 rounding: at this tiny size the kernel, and so the last bit,
+    changes with a matmul's shape)."""
     from tomlab.prefix_attention import make_shared_prefix_cache
 
     model, tok = tiny
     Engine(model, tok)  # registers the attention
-    enc = tok(PROMPTS, padding=True, return_tensors="pt", padding_side=side)
+    enc = tok(PROMPTS + PROMPTS[:1], padding=True, return_tensors="pt", padding_side=side)
     mask = enc["attention_mask"]
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    rows = torch.tensor([0, 0, 0, 1])
-    logits = []
-    for per_prompt in (True, False):
+    rows = torch.tensor([0, 0, 0, 1, 2, 2])
+    logits, runs = [], []
+    for call_rows in (0, 2, float("inf")):
         cache = make_shared_prefix_cache(model, rows, mask, 4)
-        cache.prefix_state.per_prompt = per_prompt
+        cache.prefix_state.call_rows = call_rows
         cache.prefix_state.set_rows(rows)
+        runs.append([(r.first, r.end) for r in cache.prefix_state.runs])
         assert (cache.prefix_state.lead is None) == (side == "right")
         with torch.no_grad():
             model(input_ids=enc["input_ids"], attention_mask=mask, position_ids=pos, cache=cache, use_cache=True)
             for step, nxt in enumerate(([5], [9], [7], [3]), 1):  # the suffix grows: part 2 is exercised too
-                out = model(input_ids=torch.tensor([nxt] * 4) + torch.arange(4)[:, None], cache=cache,
+                out = model(input_ids=torch.tensor([nxt] * 6) + torch.arange(6)[:, None], cache=cache,
                             position_ids=pos[rows, -1:] + step, use_cache=True, prefix_state=cache.prefix_state,
                             prefix_cache=cache).logits[:, -1]
         logits.append(out)
-    assert cache.prefix_state.per_prompt is False and torch.allclose(*logits, atol=1e-5)
+    assert runs == [[(0, 1), (1, 2), (2, 3)], [(0, 1), (1, 3)], [(0, 3)]]
+    assert all(torch.allclose(logits[0], other, atol=1e-6) for other in logits[1:])
+
+
+def test_plan_runs_weighs_calls_against_padding():
+    from tomlab.prefix_attention import plan_runs
+
+    assert plan_runs([20, 20, 20], 4) == [(0, 3)]  # equal groups: one matmul, no padding
+    assert plan_runs([20, 1, 20], 4) == [(0, 1), (1, 2), (2, 3)]  # padding 19 rows costs more than two calls
+    assert plan_runs([3, 2, 3], 4) == [(0, 3)]
+    assert plan_runs([5, 0, 0, 5], 4) == [(0, 1), (3, 4)]  # prompts without rows are skipped
+    assert plan_runs([5, 0, 5], 100) == [(0, 3)]
+    assert plan_runs([0, 2, 0], float("inf")) == [(1, 2)]
+    assert plan_runs([0, 0], 4) == [] == plan_runs([0, 0], float("inf"))

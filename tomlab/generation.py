@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Hashable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -142,6 +143,37 @@ def make_cache(model, capacity: int):
     return cache
 
 
+#: Vocabulary columns of the output head per matmul. [rows x 4096] logits stay in the last-level cache while the next
+#: chunk is computed; one product over the whole vocabulary (49,152 columns for SmolLM2, 126 MB of logits at 640 rows)
+#: ran 25% slower on a 2-core EPYC, with the same bits (each logit is the same dot product either way).
+HEAD_CHUNK = 4096
+
+
+@contextmanager
+def chunked_head(model, chunk: int = HEAD_CHUNK):
+    """Within the block, the model's output head (a bias-free ``nn.Linear`` on a CPU, wider than ``chunk``) writes its
+    logits ``chunk`` vocabulary columns per matmul into one preallocated tensor. Other heads are left alone."""
+    get_head = getattr(model, "get_output_embeddings", None)
+    head = get_head() if get_head else None
+    if not (type(head) is torch.nn.Linear and head.bias is None and head.weight.device.type == "cpu"
+            and head.out_features > chunk and "forward" not in vars(head)):
+        yield
+        return
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(-1, x.shape[-1])
+        out = flat.new_empty((flat.shape[0], head.out_features))
+        for start in range(0, head.out_features, chunk):
+            torch.mm(flat, head.weight[start:start + chunk].t(), out=out[:, start:start + chunk])
+        return out.view(*x.shape[:-1], head.out_features)
+
+    head.forward = forward
+    try:
+        yield
+    finally:
+        del head.forward
+
+
 class _Row:
     __slots__ = ("key", "gen", "tokens", "prompt_index")
 
@@ -233,8 +265,9 @@ class Engine:
             cache = make_shared_prefix_cache(self.model, index, mask.to(self.device), params.max_new_tokens + 1)
         else:
             cache = make_cache(self.model, width + params.max_new_tokens + 1)
-        out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                         position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
+        with chunked_head(self.model):
+            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                             position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
         logits = out.logits[:, -1, :].index_select(0, index)
         next_pos = positions[:, -1].to(self.device).index_select(0, index) + 1
         del out
@@ -281,8 +314,9 @@ class Engine:
                         mask = self._trim_padding(cache, mask)
             if mask is not None:
                 mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
-            out = self.model(input_ids=chosen[:, None], attention_mask=mask, position_ids=next_pos[:, None],
-                             cache=cache, use_cache=True, **extra)
+            with chunked_head(self.model):
+                out = self.model(input_ids=chosen[:, None], attention_mask=mask, position_ids=next_pos[:, None],
+                                 cache=cache, use_cache=True, **extra)
             logits = out.logits[:, -1, :]
             next_pos = next_pos + 1
 
