@@ -163,9 +163,9 @@ class SharedPrefixState:
 
 
 def plan_runs(counts: list[int], call_rows: float) -> list[tuple[int, int]]:
-    """Split prompts ``0..P-1`` into runs ``[first, end)`` of consecutive prompts that minimise
-    ``call_rows`` per run plus the run's padded rows (its length times its largest group). Prompts without rows are
-    left out where they end a run."""
+    """Split prompts ``0..P-1`` into runs ``[first, end)`` of consecutive prompts that minimise ``call_rows`` per run
+    plus the rows of each run's grid (its prompts times its largest group), by dynamic programming over the run's
+    end. A run never starts or ends on a prompt without rows."""
     if call_rows == float("inf"):
         live = [p for p, c in enumerate(counts) if c]
         return [(live[0], live[-1] + 1)] if live else []
@@ -175,13 +175,13 @@ def plan_runs(counts: list[int], call_rows: float) -> list[tuple[int, int]]:
         if not counts[end - 1]:  # a prompt without rows ends nothing: carry the best split so far
             best[end], cut[end] = best[end - 1], -1
             continue
-        best[end], largest = float("inf"), 0
+        best[end], largest, live = float("inf"), 0, 0
         for first in range(end - 1, -1, -1):
-            largest = max(largest, counts[first])
+            largest, live = max(largest, counts[first]), live + counts[first]
             cost = best[first] + call_rows + (end - first) * largest
             if cost < best[end]:
                 best[end], cut[end] = cost, first
-            if (end - first) * largest - sum(counts[first:end]) > best[end]:  # padding alone already costs more
+            if (end - first) * largest - live > best[end]:  # its padding alone costs more, and grows to the left
                 break
     runs, end = [], n
     while end > 0:
