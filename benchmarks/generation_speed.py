@@ -7,7 +7,8 @@ that the ratio spans the same stretch of time on a machine whose speed drifts (e
 Engine = tomlab's batched engine on the full experiment (16 scenarios x reps x 4 prompting types) in the default
 dtype, measured, not extrapolated (unless --reps is lowered). Then the engine again in the other dtype (bf16 where
 the default is float32, and the reverse) on --other_reps repetitions, reported beside the default (its full
-experiment estimated from those). The last line printed is a JSON object (baseline_tok_s, engine_tok_s, speedup, full_experiment_s, other_dtype, ...).
+experiment estimated from those). The last line printed is a JSON object (baseline_tok_s, engine_tok_s, speedup,
+full_experiment_s, other_dtype, ...).
 
     python benchmarks/generation_speed.py                 # full measurement (several minutes on 2 cores)
     python benchmarks/generation_speed.py --reps 4        # quicker; full_experiment_s then estimated
