@@ -116,10 +116,12 @@ def main():
     del model
 
     engine, per_type, e_secs = measure_engine(path, tok, prompts, scenarios, params, args.dtype, args.reps, args)
-    model = load_model(path, dtype=args.baseline_dtype)
-    print(f"baseline after the engine: {args.baseline_answers - half} answers", flush=True)
-    after = baseline(model, tok, order[half:], params) if args.baseline_answers > half else (0, 0.0)
-    del model
+    after = (0, 0.0)
+    if order[half:]:
+        model = load_model(path, dtype=args.baseline_dtype)
+        print(f"baseline after the engine: {len(order) - half} answers", flush=True)
+        after = baseline(model, tok, order[half:], params)
+        del model
     b_tokens, b_secs = before[0] + after[0], before[1] + after[1]
     e_tokens, answers = (sum(v[k] for v in per_type.values()) for k in ("tokens", "answers"))
     engine_dtype, shared_prefix = str(engine.model.dtype).replace("torch.", ""), engine.shared_prefix

@@ -243,7 +243,7 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
         prefix_kt, prefix_v, prefix_valid = prefix_kt[..., start:], prefix_v[:, :, start:], prefix_valid[:, start:]
         key, value = key[:, :, max(0, s - layer.window):], value[:, :, max(0, s - layer.window):]
     # part 2: each row against its own generated tokens (no padding: all rows started together)
-    m2, l2, o2 = _softmax_parts(torch.matmul(q, key.transpose(-1, -2)), scale, None, value, lambda e, v: e @ v)
+    m2, l2, o2 = _softmax_parts(torch.matmul(q, key.transpose(-1, -2)), scale, value, lambda e, v: e @ v)
     if prefix_kt.shape[-1] == 0:  # the window lies within the generated tokens
         return (o2 / l2).reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
     # part 1: every row's query against its prompt, the prompt's keys read once for all of its rows
@@ -254,15 +254,13 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     return out.reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
 
 
-def _softmax_parts(scores: torch.Tensor, scale: float | None, invalid: torch.Tensor | None, value, weigh):
-    """Max, sum and value-weighted sum of ``exp(scores * scale - max)`` over the last dim (``invalid`` entries
-    excluded), in float32, computed in place on ``scores``; ``weigh(e, value)`` multiplies the weights by the
+def _softmax_parts(scores: torch.Tensor, scale: float | None, value, weigh):
+    """Max, sum and value-weighted sum of ``exp(scores * scale - max)`` over the last dim (masked scores are -inf
+    already), in float32, computed in place on ``scores``; ``weigh(e, value)`` multiplies the weights by the
     values."""
     s = scores.float()
     if scale is not None:
         s.mul_(scale)
-    if invalid is not None:
-        s.masked_fill_(invalid, float("-inf"))
     m = s.amax(-1, keepdim=True)
     e = s.sub_(m).exp_()
     return m, e.sum(-1, keepdim=True), weigh(e.to(value.dtype), value).float()
@@ -271,7 +269,7 @@ def _softmax_parts(scores: torch.Tensor, scale: float | None, invalid: torch.Ten
 def _prompt_part(q, prefix_kt, prefix_v, prefix_valid, state, start, scale):
     """Part 1 as one matmul per run of prompts over a [prompts, Hkv, slots*g, Lp] grid (rows padded to the run's
     largest group), the scores of every run in one buffer for one softmax pass; returns [B, Hkv, g, X]."""
-    b, hkv, g, d = q.shape
+    _, hkv, g, _ = q.shape
     lp = prefix_kt.shape[-1]
     shapes = [(run.end - run.first, hkv, run.slots * g) for run in state.runs]
     sizes = [math.prod(shape) for shape in shapes]
@@ -292,7 +290,7 @@ def _prompt_part(q, prefix_kt, prefix_v, prefix_valid, state, start, scale):
             torch.matmul(e_run.view(*shape, lp), v[run.first:run.end], out=o_run.view(*shape, v.shape[-1]))
         return out
 
-    parts = _softmax_parts(scores, scale, None, prefix_v, weigh)  # [rows of every grid, X]
+    parts = _softmax_parts(scores, scale, prefix_v, weigh)  # [rows of every grid, X]
     return tuple(_ungrid(t, state.runs, sizes, g) for t in parts)
 
 
