@@ -165,8 +165,9 @@ def test_prompt_part_runs_compute_the_same_step(tiny, side):
         cache = make_shared_prefix_cache(model, rows, mask, 4)
         cache.prefix_state.call_rows = call_rows
         cache.prefix_state.set_rows(rows)
-        runs.append([(r.first, r.end) for r in cache.prefix_state.runs])
-        assert (cache.prefix_state.lead is None) == (side == "right")
+        [segment_runs] = cache.prefix_state.runs  # one segment
+        runs.append([(r.first, r.end) for r in segment_runs])
+        assert (cache.prefix_state.segments[0].lead is None) == (side == "right")
         with torch.no_grad():
             model(input_ids=enc["input_ids"], attention_mask=mask, position_ids=pos, cache=cache, use_cache=True)
             for step, nxt in enumerate(([5], [9], [7], [3]), 1):  # the suffix grows: part 2 is exercised too

@@ -174,6 +174,17 @@ def chunked_head(model, chunk: int = HEAD_CHUNK):
         del head.forward
 
 
+def _left_padded(enc: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask of prompts padded on the left to the longest."""
+    width = max(len(e) for e in enc)
+    ids = torch.full((len(enc), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(enc), width), dtype=torch.long)
+    for i, e in enumerate(enc):
+        ids[i, width - len(e):] = torch.tensor(e)
+        mask[i, width - len(e):] = 1
+    return ids, mask
+
+
 class _Row:
     __slots__ = ("key", "gen", "tokens", "prompt_index")
 
@@ -252,32 +263,33 @@ class Engine:
     def _run_batch(self, batch: list[PromptGroup], params: SamplingParams):
         tok = self.tokenizer
         enc = [tok(g.prompt, add_special_tokens=self.add_special_tokens)["input_ids"] for g in batch]
-        width = max(len(e) for e in enc)
-        ids = torch.full((len(enc), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(enc), width), dtype=torch.long)
-        for i, e in enumerate(enc):
-            ids[i, width - len(e):] = torch.tensor(e)
-            mask[i, width - len(e):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
         rows = [_Row(key, seed, p) for p, g in enumerate(batch) for key, seed in g.requests]
         index = torch.tensor([r.prompt_index for r in rows], device=self.device)
-        if self.shared_prefix:
-            cache = make_shared_prefix_cache(self.model, index, mask.to(self.device), params.max_new_tokens + 1)
+        next_pos = torch.tensor([len(e) for e in enc], device=self.device).index_select(0, index)
+        if self.shared_prefix:  # prompts of very different lengths are encoded in segments, each at its own width
+            segments = [_left_padded(enc[first:end], self.pad_id) for first, end in
+                        prefix_attention.plan_segments([len(e) for e in enc])]
+            cache = make_shared_prefix_cache(self.model, index, [mask.to(self.device) for _, mask in segments],
+                                             params.max_new_tokens + 1)
         else:
-            cache = make_cache(self.model, width + params.max_new_tokens + 1)
-        with chunked_head(self.model):
-            out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                             position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
-        logits = out.logits[:, -1, :].index_select(0, index)
-        next_pos = positions[:, -1].to(self.device).index_select(0, index) + 1
-        del out
+            segments = [_left_padded(enc, self.pad_id)]
+            cache = make_cache(self.model, segments[0][1].shape[1] + params.max_new_tokens + 1)
+        logits = []
+        for ids, mask in segments:
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            with chunked_head(self.model):
+                out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                 position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
+            logits.append(out.logits[:, -1, :])
+            del out
+        logits = (torch.cat(logits) if len(logits) > 1 else logits[0]).index_select(0, index)
         if self.shared_prefix:
             extra = {"prefix_state": cache.prefix_state, "prefix_cache": cache}
             mask = None
         else:  # copy each prompt's cache to all of its rows
             extra = {}
             cache.batch_select_indices(index)
-            mask = mask.to(self.device).index_select(0, index)
+            mask = segments[0][1].to(self.device).index_select(0, index)
 
         watch = self._watch.to(self.device)
         step = 0
@@ -303,12 +315,12 @@ class Engine:
                 break
             if len(keep) < len(rows):  # finished rows leave the batch (order kept: rows of a prompt stay together)
                 sel = torch.tensor(keep, device=self.device)
+                if self.shared_prefix:  # the state decides whether the cache compacts: first
+                    cache.prefix_state.select(sel)
                 cache.batch_select_indices(sel)
                 next_pos, chosen = next_pos.index_select(0, sel), chosen[sel]
                 rows = [rows[i] for i in keep]
-                if self.shared_prefix:
-                    cache.prefix_state.select(sel)
-                else:
+                if not self.shared_prefix:
                     mask = mask.index_select(0, sel)
                     if step % self.trim_every == 0:
                         mask = self._trim_padding(cache, mask)

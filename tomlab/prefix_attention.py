@@ -66,8 +66,9 @@ def layer_window(config, layer_idx: int) -> int | None:
 
 
 class SharedPrefixLayer:
-    """Per layer: one prompt cache per prompt (keys transposed, [P, H, D, Lp]; values [P, H, Lp, D]), and a
-    preallocated per-row suffix [B, H, cap, D];
+    """Per layer: one prompt cache per prompt, stored per segment (keys transposed, [P_s, H, D, W_s]; values
+    [P_s, H, W_s, D]), and a preallocated per-row suffix [B, H, cap, D]. Each segment's prompts are encoded by one
+    forward call, in segment order; the calls after the last one are decode steps.
     ``window``: the layer's sliding window (None: full attention). The whole prompt is kept either way."""
 
     def __new__(cls, state: SharedPrefixState, capacity: int, window: int | None = None):
@@ -77,33 +78,46 @@ class SharedPrefixLayer:
             def __init__(self):
                 super().__init__()
                 self.state, self.capacity, self.length, self.window = state, capacity, 0, window
-                self.prefix_kt = self.prefix_v = self._k = self._v = None
+                self.prefix_kt, self.prefix_v = [], []  # per segment
+                self._k = self._v = None
+
+            def encoding(self) -> bool:
+                return len(self.prefix_kt) < len(self.state.segments)
 
             def update(self, key_states, value_states, *args, **kwargs):
-                if self.prefix_kt is None:  # the prompt encoding: batch = distinct prompts
+                if self.encoding():  # a segment's prompt encoding: batch = its distinct prompts
                     # stored once in the layout the decode matmuls read (keys transposed), not copied every step
-                    self.prefix_kt = key_states.transpose(-1, -2).contiguous()
-                    self.prefix_v = value_states.contiguous()
+                    self.prefix_kt.append(key_states.transpose(-1, -2).contiguous())
+                    self.prefix_v.append(value_states.contiguous())
                     self.is_initialized = True
                     self.device = key_states.device
-                    self.keys, self.values = key_states, value_states
                     return key_states, value_states
                 b, h, n, d = key_states.shape
                 if self._k is None:
-                    self._k = key_states.new_empty((b, h, self.capacity, d))
-                    self._v = value_states.new_empty((b, h, self.capacity, value_states.shape[-1]))
-                self._k[:, :, self.length:self.length + n] = key_states
-                self._v[:, :, self.length:self.length + n] = value_states
+                    rows = self.state.buffer_rows
+                    self._k = key_states.new_empty((rows, h, self.capacity, d))
+                    self._v = value_states.new_empty((rows, h, self.capacity, value_states.shape[-1]))
+                slots = self.state.slots
+                if slots is None:  # row i of the batch is row i of the buffer
+                    self._k[:b, :, self.length:self.length + n] = key_states
+                    self._v[:b, :, self.length:self.length + n] = value_states
+                else:
+                    self._k[slots, :, self.length:self.length + n] = key_states
+                    self._v[slots, :, self.length:self.length + n] = value_states
                 self.length += n
-                return self._k[:, :, :self.length], self._v[:, :, :self.length]
+                rows = self.state.buffer_rows
+                return self._k[:rows, :, :self.length], self._v[:rows, :, :self.length]
 
             def get_seq_length(self):
-                return (0 if self.prefix_kt is None else self.prefix_kt.shape[-1]) + self.length
+                if self.encoding():  # each segment is encoded on its own, from position 0
+                    return 0
+                return max(segment.width for segment in self.state.segments) + self.length
 
             def batch_select_indices(self, indices):
-                if self._k is not None:
-                    self._k = select_rows(self._k, indices, self.length)
-                    self._v = select_rows(self._v, indices, self.length)
+                """Compact the suffix cache if the state's ``select`` of the same rows (called first) decided to."""
+                if self._k is not None and self.state.kept is not None:
+                    self._k = select_rows(self._k, self.state.kept, self.length)
+                    self._v = select_rows(self._v, self.state.kept, self.length)
 
         return Layer()
 
@@ -133,32 +147,86 @@ CPU_CALL_ROWS = 4
 DEVICE_CALL_ROWS = float("inf")
 
 
+#: A prompt at most this fraction as long as the widest prompt of its segment starts a new segment. Each segment is
+#: encoded at its own width and its prompt part reads only its own columns: one batch can then hold prompts of very
+#: different lengths (the 300-token two-shot prompts beside 90-token plain ones) without padding the short ones'
+#: scores, softmax and weighted sums to the long ones' width. Prompts of similar lengths share one segment, where the
+#: padding costs less than the extra calls.
+SEGMENT_SHRINK = 0.5
+
+
+def plan_segments(lengths: list[int], shrink: float = SEGMENT_SHRINK) -> list[tuple[int, int]]:
+    """Split prompts (in batch order, longest first as the engine sorts them) into segments ``[first, end)``: a
+    prompt at most ``shrink`` times as long as its segment's widest prompt starts a new one."""
+    segments, first, widest = [], 0, 0
+    for i, n in enumerate(lengths):
+        if i > first and n <= shrink * widest:
+            segments.append((first, i))
+            first, widest = i, 0
+        widest = max(widest, n)
+    if lengths:
+        segments.append((first, len(lengths)))
+    return segments
+
+
+class PromptSegment:
+    """Prompts ``[first, end)`` of the batch, encoded together at ``width`` columns: ``valid`` [prompts, width] marks
+    their tokens; ``lead`` lists each one's leading padding columns where the padding is on the left (the engine's),
+    else None."""
+
+    def __init__(self, first: int, mask: torch.Tensor):
+        self.first, self.end = first, first + mask.shape[0]
+        self.valid = mask.bool()
+        self.width = mask.shape[1]
+        lead = (~self.valid).int().cumprod(1).sum(1)
+        self.lead = lead.tolist() if bool((lead + self.valid.sum(1) == self.width).all()) else None
+
+
+#: The rows' own keys and values (the suffix cache) are compacted once the batch's rows fall to this share of the
+#: buffer's rows; until then a finished row keeps its place (its query zero, its result dropped). Compacting copies
+#: every row after the first one that moves, and some row finishes at most steps: copying then cost as much as the
+#: next step's attention (the SmolLM2 experiment: 13.6 s of 266 s when compacting after every finished row).
+COMPACT_SHARE = 0.8
+
+
 class SharedPrefixState:
     """Which prompt each row belongs to. Rows are grouped in ascending prompt order, as the engine keeps them.
+    ``slots``: each row's row in the suffix cache (None: the same), which holds ``buffer_rows`` rows; ``kept``: the
+    buffer rows kept by the last ``select``'s compaction, for the cache layers to apply (None: no compaction).
 
-    The prompt part of attention runs as a few matmuls, each over a run of consecutive prompts with its rows padded to
-    the run's largest group: ``runs`` is chosen after every change of rows so that calls plus padded rows cost least
-    (``call_rows``: the cost of a call in rows). Any split gives every row the same values (the SmolLM2 experiment's
-    1,280 answers are the same with one matmul per prompt or with these runs)."""
+    The prompt part of attention runs as a few matmuls, each over a run of consecutive prompts of one segment with
+    its rows padded to the run's largest group: ``runs`` is chosen after every change of rows so that calls plus
+    padded rows cost least (``call_rows``: the cost of a call in rows). Any split gives every row the same values (the
+    SmolLM2 experiment's 1,280 answers are the same with one matmul per prompt or with these runs)."""
 
-    def __init__(self, row_prompt: torch.Tensor, prefix_mask: torch.Tensor, call_rows: float | None = None):
-        self.prefix_valid = prefix_mask.bool()  # [P, Lp]
-        self.num_prompts = prefix_mask.shape[0]
+    def __init__(self, row_prompt: torch.Tensor, prefix_masks: list[torch.Tensor], call_rows: float | None = None):
+        firsts = [0]
+        for mask in prefix_masks:
+            firsts.append(firsts[-1] + mask.shape[0])
+        self.segments = [PromptSegment(first, mask) for first, mask in zip(firsts, prefix_masks)]
+        self.num_prompts = firsts[-1]
         if call_rows is None:
             call_rows = CPU_CALL_ROWS if row_prompt.device.type == "cpu" else DEVICE_CALL_ROWS
         self.call_rows = call_rows
-        # left padding (the engine's): each prompt's invalid columns are its first ``lead`` ones
-        lead = (~self.prefix_valid).int().cumprod(1).sum(1)
-        self.lead = lead.tolist() if bool((lead + self.prefix_valid.sum(1) == prefix_mask.shape[1]).all()) else None
+        self.slots, self.kept, self.buffer_rows = None, None, len(row_prompt)
         self.set_rows(row_prompt)
 
     def set_rows(self, row_prompt: torch.Tensor) -> None:
+        """``runs``: per segment, its runs of prompts (numbered within the batch)."""
         self.row_prompt = row_prompt
         counts = torch.bincount(row_prompt, minlength=self.num_prompts).tolist()
-        self.runs = [PromptRun(first, end, counts, row_prompt.device) for first, end in
-                     plan_runs(counts, self.call_rows)]
+        self.runs = [[PromptRun(seg.first + first, seg.first + end, counts, row_prompt.device)
+                      for first, end in plan_runs(counts[seg.first:seg.end], self.call_rows)]
+                     for seg in self.segments]
 
     def select(self, indices: torch.Tensor) -> None:
+        """Keep rows ``indices`` (ascending); call before the cache's ``batch_select_indices``, which compacts."""
+        slots = indices if self.slots is None else self.slots[indices]
+        self.kept = None
+        if len(slots) <= COMPACT_SHARE * self.buffer_rows:
+            self.kept, slots = slots, torch.arange(len(slots), device=slots.device)
+        self.buffer_rows = int(slots[-1]) + 1 if len(slots) else 0  # rows past the last live one: cut for free
+        self.slots = None if self.buffer_rows == len(slots) else slots
         self.set_rows(self.row_prompt[indices])
 
 
@@ -208,10 +276,14 @@ class PromptRun:
             self.slot = torch.tensor([i * self.slots + r for i, c in enumerate(mine) for r in range(c)], device=device)
 
 
-def make_shared_prefix_cache(model, row_prompt: torch.Tensor, prefix_mask: torch.Tensor, capacity: int):
+def make_shared_prefix_cache(model, row_prompt: torch.Tensor, prefix_mask, capacity: int):
+    """A cache for rows ``row_prompt`` (each row's prompt) of prompts encoded in segments: ``prefix_mask`` is one
+    [prompts, width] attention mask, or a list of them, one per segment in prompt order, each encoded by its own
+    forward call before the first decode step."""
     from transformers import DynamicCache
 
-    state = SharedPrefixState(row_prompt, prefix_mask)
+    masks = [prefix_mask] if isinstance(prefix_mask, torch.Tensor) else list(prefix_mask)
+    state = SharedPrefixState(row_prompt, masks)
     cache = DynamicCache(config=model.config)
     cache.layers = [SharedPrefixLayer(state, capacity, layer_window(model.config, i))
                     for i in range(len(cache.layers))]
@@ -235,19 +307,23 @@ def shared_prefix_attention(module, query, key, value, attention_mask, scaling=N
     q = query.reshape(b, hkv, g, d)
     if math.frexp(scale)[0] == 0.5:  # a power of two scales exactly: once on the query, not on every score
         q, scale = q * scale, None
-    prefix_kt, prefix_v, prefix_valid = layer.prefix_kt, layer.prefix_v, state.prefix_valid
-    start = 0
-    if layer.window is not None:  # the query sits in column Lp + S - 1: columns >= Lp + S - window are visible
-        lp, s = prefix_kt.shape[-1], key.shape[-2]
-        start = max(0, lp + s - layer.window)
-        prefix_kt, prefix_v, prefix_valid = prefix_kt[..., start:], prefix_v[:, :, start:], prefix_valid[:, start:]
+    s = key.shape[-2]
+    if layer.window is not None:
         key, value = key[:, :, max(0, s - layer.window):], value[:, :, max(0, s - layer.window):]
     # part 2: each row against its own generated tokens (no padding: all rows started together)
-    m2, l2, o2 = _softmax_parts(torch.matmul(q, key.transpose(-1, -2)), scale, value, lambda e, v: e @ v)
-    if prefix_kt.shape[-1] == 0:  # the window lies within the generated tokens
-        return (o2 / l2).reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
+    if state.slots is None:
+        m2, l2, o2 = _softmax_parts(torch.matmul(q, key.transpose(-1, -2)), scale, value, lambda e, v: e @ v)
+    else:  # finished rows still hold their places in the suffix cache: zero queries there, results dropped
+        qs = q.new_zeros((key.shape[0], *q.shape[1:])).index_copy_(0, state.slots, q)
+        parts = _softmax_parts(torch.matmul(qs, key.transpose(-1, -2)), scale, value, lambda e, v: e @ v)
+        m2, l2, o2 = (t.index_select(0, state.slots) for t in parts)
     # part 1: every row's query against its prompt, the prompt's keys read once for all of its rows
-    m1, l1, o1 = _prompt_part(q, prefix_kt, prefix_v, prefix_valid, state, start, scale)
+    starts = [_window_start(layer.window, seg.width, s) for seg in state.segments]
+    if all(start >= seg.width for start, seg in zip(starts, state.segments)):  # the window lies past every prompt
+        return (o2 / l2).reshape(b, hq, 1, d).transpose(1, 2).to(query.dtype).contiguous(), None
+    parts = [_prompt_part(q, kt, v, seg, runs, start, scale) for kt, v, seg, runs, start in
+             zip(layer.prefix_kt, layer.prefix_v, state.segments, state.runs, starts) if runs]
+    m1, l1, o1 = (torch.cat(t) if len(t) > 1 else t[0] for t in zip(*parts))
     m = torch.maximum(m1, m2)
     a1, a2 = torch.exp(m1 - m), torch.exp(m2 - m)
     out = (o1 * a1 + o2 * a2) / (l1 * a1 + l2 * a2)  # [B, Hkv, g, D]
@@ -266,32 +342,46 @@ def _softmax_parts(scores: torch.Tensor, scale: float | None, value, weigh):
     return m, e.sum(-1, keepdim=True), weigh(e.to(value.dtype), value).float()
 
 
-def _prompt_part(q, prefix_kt, prefix_v, prefix_valid, state, start, scale):
-    """Part 1 as one matmul per run of prompts over a [prompts, Hkv, slots*g, Lp] grid (rows padded to the run's
-    largest group), the scores of every run in one buffer for one softmax pass; returns [B, Hkv, g, X]."""
+def _window_start(window: int | None, width: int, generated: int) -> int:
+    """The first prompt column a sliding-window layer still sees: the query sits in column width + generated - 1,
+    columns >= width + generated - window are visible (0: the whole prompt, for full attention)."""
+    return 0 if window is None else max(0, width + generated - window)
+
+
+def _prompt_part(q, prefix_kt, prefix_v, seg: PromptSegment, runs: list[PromptRun], start: int, scale):
+    """Part 1 for one segment's rows, as one matmul per run of prompts over a [prompts, Hkv, slots*g, W] grid (rows
+    padded to the run's largest group), the scores of every run in one buffer for one softmax pass; returns max, sum
+    and weighted values [rows, Hkv, g, X]. Columns before ``start`` are out of a sliding window."""
     _, hkv, g, _ = q.shape
+    if start >= seg.width:  # the window lies past this segment's prompts: they add nothing
+        lo, hi = runs[0].lo, runs[-1].hi
+        m = q.new_full((hi - lo, hkv, g, 1), float("-inf"))
+        return m, torch.zeros_like(m), q.new_zeros((hi - lo, hkv, g, prefix_v.shape[-1]))
+    prefix_kt, prefix_v, valid = prefix_kt[..., start:], prefix_v[:, :, start:], seg.valid[:, start:]
     lp = prefix_kt.shape[-1]
-    shapes = [(run.end - run.first, hkv, run.slots * g) for run in state.runs]
+    shapes = [(run.end - run.first, hkv, run.slots * g) for run in runs]
     sizes = [math.prod(shape) for shape in shapes]
     scores = q.new_empty((sum(sizes), lp))
-    for run, shape, part in zip(state.runs, shapes, scores.split(sizes)):
+    for run, shape, part in zip(runs, shapes, scores.split(sizes)):
         part = part.view(*shape, lp)
-        torch.matmul(_grid(q, run), prefix_kt[run.first:run.end], out=part)
-        if state.lead is None:
-            part.masked_fill_(~prefix_valid[run.first:run.end, None, None, :], float("-inf"))
+        first, end = run.first - seg.first, run.end - seg.first
+        torch.matmul(_grid(q, run), prefix_kt[first:end], out=part)
+        if seg.lead is None:
+            part.masked_fill_(~valid[first:end, None, None, :], float("-inf"))
         else:  # left padding (the engine's): a slice per prompt, not a pass over every score
-            for i, lead in enumerate(state.lead[run.first:run.end]):
+            for i, lead in enumerate(seg.lead[first:end]):
                 if lead > start:
                     part[i, :, :, :lead - start] = float("-inf")
 
     def weigh(e, v):
         out = e.new_empty((e.shape[0], v.shape[-1]))
-        for run, shape, e_run, o_run in zip(state.runs, shapes, e.split(sizes), out.split(sizes)):
-            torch.matmul(e_run.view(*shape, lp), v[run.first:run.end], out=o_run.view(*shape, v.shape[-1]))
+        for run, shape, e_run, o_run in zip(runs, shapes, e.split(sizes), out.split(sizes)):
+            first, end = run.first - seg.first, run.end - seg.first
+            torch.matmul(e_run.view(*shape, lp), v[first:end], out=o_run.view(*shape, v.shape[-1]))
         return out
 
     parts = _softmax_parts(scores, scale, prefix_v, weigh)  # [rows of every grid, X]
-    return tuple(_ungrid(t, state.runs, sizes, g) for t in parts)
+    return tuple(_ungrid(t, runs, sizes, g) for t in parts)
 
 
 def _grid(q: torch.Tensor, run: PromptRun) -> torch.Tensor:
