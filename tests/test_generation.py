@@ -82,7 +82,7 @@ def _run(tiny, batch_size, prompts, reps=3, shared_prefix=None, **kw):
     model, tok = tiny
     engine = Engine(model, tok, batch_size=batch_size, shared_prefix=shared_prefix)
     groups = [PromptGroup(p, [((i, r), answer_seed(7, i, r)) for r in range(reps)]) for i, p in enumerate(prompts)]
-    return {c.key: c for c in engine.generate(groups, SamplingParams(max_new_tokens=12, **kw))}
+    return {c.key: c for c in engine.generate(groups, SamplingParams(**{"max_new_tokens": 12, **kw}))}
 
 
 PROMPTS = ["Scenario: Pam has been at work all day. Question: Does she know? Answer: ",
@@ -189,3 +189,84 @@ def test_plan_runs_weighs_calls_against_padding():
     assert plan_runs([5, 0, 5], 100) == [(0, 3)]
     assert plan_runs([0, 2, 0], float("inf")) == [(1, 2)]
     assert plan_runs([0, 0], 4) == [] == plan_runs([0, 0], float("inf"))
+
+
+def test_plan_segments_starts_one_where_prompts_halve():
+    from tomlab.prefix_attention import plan_segments
+
+    assert plan_segments([324, 300, 276, 94, 60]) == [(0, 3), (3, 5)]  # the experiment's two-shot and plain prompts
+    assert plan_segments([10, 5]) == [(0, 1), (1, 2)]  # at most half the widest: a new segment
+    assert plan_segments([10, 6, 3]) == [(0, 2), (2, 3)]
+    assert plan_segments([5, 10, 4]) == [(0, 2), (2, 3)]  # the segment's widest so far decides
+    assert plan_segments([7]) == [(0, 1)] and plan_segments([]) == []
+
+
+def test_segments_compute_the_same_step_as_one_padded_encoding(tiny):
+    """A long and a short prompt encoded as two segments, each at its own width, decode like the two encoded together
+    (the short one padded to the long one's width), and like plain forwards over prompt + tokens."""
+    from tomlab.prefix_attention import make_shared_prefix_cache
+
+    model, tok = tiny
+    Engine(model, tok)  # registers the attention
+    prompts = [PROMPTS[1], "Answer: "]
+    lengths = [len(tok(p)["input_ids"]) for p in prompts]
+    assert lengths[1] <= lengths[0] / 2
+    rows = torch.tensor([0, 0, 1, 1, 1])
+    new = torch.randint(0, len(tok), (5, 4), generator=torch.Generator().manual_seed(0))
+    together = tok(prompts, padding=True, return_tensors="pt", padding_side="left")
+    parts = [tok([p], return_tensors="pt") for p in prompts]
+    logits = []
+    for encodings in ([together], parts):
+        cache = make_shared_prefix_cache(model, rows, [e["attention_mask"] for e in encodings], 4)
+        assert len(cache.prefix_state.segments) == len(encodings)
+        got = []
+        with torch.no_grad():
+            for e in encodings:
+                pos = (e["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+                model(input_ids=e["input_ids"], attention_mask=e["attention_mask"], position_ids=pos, cache=cache,
+                      use_cache=True)
+            for step in range(new.shape[1]):
+                got.append(model(input_ids=new[:, step:step + 1], cache=cache, use_cache=True,
+                                 position_ids=torch.tensor(lengths)[rows, None] + step, prefix_state=cache.prefix_state,
+                                 prefix_cache=cache).logits[:, -1])
+        logits.append(torch.stack(got))
+    assert torch.allclose(logits[0], logits[1], atol=1e-6)
+    with torch.no_grad():
+        for i, r in enumerate(rows.tolist()):
+            ids = torch.cat([parts[r]["input_ids"][0], new[i]])[None]
+            want = model(input_ids=ids).logits[0, -new.shape[1]:]
+            assert torch.allclose(logits[1][:, i], want, atol=1e-4)
+
+
+def test_suffix_cache_compacts_once_a_share_of_rows_has_left():
+    from tomlab import prefix_attention
+    from tomlab.prefix_attention import SharedPrefixState
+
+    assert prefix_attention.COMPACT_SHARE == 0.8
+    state = SharedPrefixState(torch.tensor([0] * 5 + [1] * 5), [torch.ones(2, 3, dtype=torch.long)])
+    state.select(torch.tensor([0, 1, 2, 4, 5, 6, 7, 8, 9]))  # row 3 leaves: it keeps its place
+    assert (state.kept, state.buffer_rows, state.slots.tolist()) == (None, 10, [0, 1, 2, 4, 5, 6, 7, 8, 9])
+    state.select(torch.arange(8))  # 8 of 10 left: compact
+    assert (state.kept.tolist(), state.buffer_rows, state.slots) == ([0, 1, 2, 4, 5, 6, 7, 8], 8, None)
+    state.select(torch.arange(7))  # the last row leaves: the buffer is cut, nothing moves
+    assert (state.kept, state.buffer_rows, state.slots) == (None, 7, None)
+    assert state.row_prompt.tolist() == [0, 0, 0, 0, 1, 1, 1] and [r.hi for [r] in state.runs] == [7]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])  # never compact / sometimes / after every finished row
+def test_answers_do_not_depend_on_when_the_suffix_cache_compacts(tiny, monkeypatch, share):
+    from tomlab import prefix_attention
+
+    model, tok = tiny
+    groups = [PromptGroup(p, [((i, r), answer_seed(5, i, r)) for r in range(8)])
+              for i, p in enumerate(PROMPTS + ["Answer: "])]
+
+    def answers():
+        engine = Engine(model, tok, batch_size=320)
+        engine.eos_ids = set(range(0, len(tok), 9))  # a ninth of the vocabulary ends an answer: rows leave at random
+        return {c.key: c.token_ids for c in engine.generate(groups, SamplingParams(max_new_tokens=24))}
+
+    want = answers()
+    assert len({len(t) for t in want.values()}) > 5  # rows leave at many different steps
+    monkeypatch.setattr(prefix_attention, "COMPACT_SHARE", share)
+    assert answers() == want
