@@ -4,8 +4,9 @@ Why not ``model.generate``: the experiment asks each prompt 20 times, and most a
 before ``max_new_tokens``. This engine (1) encodes each distinct prompt once and copies its KV cache
 to all its repetitions, (2) decodes every row of a batch together with left padding, (3) drops rows
 from the batch (and padding columns from the cache) as soon as their answer is over, (4) applies
-top-k before top-p so only ``k`` candidates are sorted, and (5) stops a row at EOS or when it starts
-a new ``Scenario:``/``Context:``/``Question:`` block.
+top-k before top-p so only ``k`` candidates are sorted, (5) stops a row at EOS or when it starts
+a new ``Scenario:``/``Context:``/``Question:`` block, and (6) with shared-prefix attention, encodes prompts of very
+different lengths in segments, each at its own width, so one batch holds them all without padding the short ones.
 
 Sampling follows transformers' semantics (temperature, then top-k, then top-p) but draws each row's
 randomness from its own generator seeded per answer, so an answer depends only on its seed, the

@@ -5,7 +5,9 @@ examples). A plain KV cache stores and reads that prompt once per row; here it i
 *prompt*. A decode step computes attention in two parts: queries of all rows of a prompt against that
 prompt's keys (one matmul per run of consecutive prompts, their rows padded to the run's largest group), and each
 row's query against its own generated tokens; the two softmax parts are merged exactly with their log-sum-exp
-statistics.
+statistics. Prompts of very different lengths are encoded in segments, each at its own width (``plan_segments``);
+the prompt part reads each segment's own columns. Finished rows leave the batch at once but keep their place in the
+rows' own cache until a fifth of its rows have finished (``COMPACT_SHARE``), then it is compacted in one copy.
 
 Sliding-window layers (Gemma 2/3, Mistral, Qwen2 with ``use_sliding_window``) keep the whole prompt in the cache
 but attend only to transformers' window: cache column ``c`` is visible from query column ``q`` iff
