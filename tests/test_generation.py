@@ -270,3 +270,24 @@ def test_answers_do_not_depend_on_when_the_suffix_cache_compacts(tiny, monkeypat
     assert len({len(t) for t in want.values()}) > 5  # rows leave at many different steps
     monkeypatch.setattr(prefix_attention, "COMPACT_SHARE", share)
     assert answers() == want
+
+
+def test_every_forward_call_computes_at_least_min_rows_of_logits(tiny):
+    """A few rows take other float32 matmul kernels on a CPU (MIN_ROWS): batches of fewer answers, their last steps
+    and the encoding of a single prompt are padded, and the answers stay those of one large batch."""
+    from tomlab.generation import MIN_ROWS
+
+    model, tok = tiny
+    groups = [PromptGroup(p, [((i, r), answer_seed(5, i, r)) for r in range(3)]) for i, p in enumerate(PROMPTS)]
+    answers = {}
+    for batch_size in (1, 2, 320):
+        engine = Engine(model, tok, batch_size=batch_size)
+        engine.eos_ids = set(range(0, len(tok), 9))  # rows leave at random steps
+        rows = []
+        hook = model.register_forward_hook(lambda m, a, out: rows.append(out.logits.shape[0] * out.logits.shape[1]))
+        try:
+            answers[batch_size] = {c.key: c.token_ids for c in engine.generate(groups, SamplingParams(max_new_tokens=24))}
+        finally:
+            hook.remove()
+        assert min(rows) >= MIN_ROWS and len(answers[batch_size]) == 6
+    assert answers[1] == answers[2] == answers[320]

@@ -186,14 +186,24 @@ def _left_padded(enc: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch
     return ids, mask
 
 
-class _Row:
-    __slots__ = ("key", "gen", "tokens", "prompt_index")
+#: Fewest rows a forward call computes where answers must not depend on their batch (float32 on a CPU). MKL's float32
+#: matmuls take other kernels for a few rows: on the 2-core EPYC a [rows x 576] product with 1-3, 5-7 or 9-11 rows gave
+#: other bits than the same rows among more (4, 8 and 12-1,279 rows agreed), and a decode step of 1-3 rows moved the
+#: logits by up to 6e-5. So an answer would depend on how many others share its last steps or its prompt's encoding.
+#: Fewer rows are padded with finished ones (their results dropped) and the prompt encoding keeps enough positions'
+#: logits; 16 leaves a margin for other processors.
+MIN_ROWS = 16
 
-    def __init__(self, key, seed, prompt_index):
+
+class _Row:
+    __slots__ = ("key", "gen", "tokens", "prompt_index", "done")
+
+    def __init__(self, key, seed, prompt_index, done=False):
         self.key = key
         self.gen = torch.Generator().manual_seed(seed)
         self.tokens: list[int] = []
         self.prompt_index = prompt_index
+        self.done = done  # finished: kept in the batch only to give a forward call MIN_ROWS rows
 
 
 class Engine:
@@ -231,7 +241,7 @@ class Engine:
         """An answer is the same whatever other rows share its batch: float32 on a CPU (``tests/test_generation.py``
         and the README command's reproduction test). In bf16 rounding follows the batch shape; CUDA kernels change
         with the batch size."""
-        return self.device.type == "cpu" and self.model.dtype == torch.float32
+        return self.device.type == "cpu" and getattr(self.model, "dtype", None) == torch.float32
 
     # -- batching -------------------------------------------------------------------------------------------
     def _batches(self, groups: Sequence[PromptGroup]):
@@ -265,6 +275,8 @@ class Engine:
         tok = self.tokenizer
         enc = [tok(g.prompt, add_special_tokens=self.add_special_tokens)["input_ids"] for g in batch]
         rows = [_Row(key, seed, p) for p, g in enumerate(batch) for key, seed in g.requests]
+        min_rows = MIN_ROWS if self.batch_independent else 1
+        rows += [_Row(None, 0, rows[-1].prompt_index, done=True) for _ in range(min_rows - len(rows))]
         index = torch.tensor([r.prompt_index for r in rows], device=self.device)
         next_pos = torch.tensor([len(e) for e in enc], device=self.device).index_select(0, index)
         if self.shared_prefix:  # prompts of very different lengths are encoded in segments, each at its own width
@@ -278,9 +290,11 @@ class Engine:
         logits = []
         for ids, mask in segments:
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            keep_positions = min(ids.shape[1], -(-min_rows // ids.shape[0]))  # >= min_rows rows of logits
             with chunked_head(self.model):
                 out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                 position_ids=positions.to(self.device), cache=cache, use_cache=True, logits_to_keep=1)
+                                 position_ids=positions.to(self.device), cache=cache, use_cache=True,
+                                 logits_to_keep=keep_positions)
             logits.append(out.logits[:, -1, :])
             del out
         logits = (torch.cat(logits) if len(logits) > 1 else logits[0]).index_select(0, index)
@@ -301,6 +315,8 @@ class Engine:
             check = watch[chosen].tolist()
             keep = []
             for i, (row, t) in enumerate(zip(rows, chosen_list)):
+                if row.done:
+                    continue
                 if t in self.eos_ids:
                     yield self._finish(row, "eos")
                     continue
@@ -314,6 +330,9 @@ class Engine:
                 keep.append(i)
             if not keep:
                 break
+            if len(keep) < min_rows:  # finished rows stay, their results unused, to keep min_rows rows
+                kept = set(keep)
+                keep = sorted(keep + [i for i in range(len(rows)) if i not in kept][:min_rows - len(keep)])
             if len(keep) < len(rows):  # finished rows leave the batch (order kept: rows of a prompt stay together)
                 sel = torch.tensor(keep, device=self.device)
                 if self.shared_prefix:  # the state decides whether the cache compacts: first
@@ -356,6 +375,7 @@ class Engine:
         return find_stop(tail, self.stop_sequences) >= 0
 
     def _finish(self, row: _Row, reason: str) -> Completion:
+        row.done = True
         text = self.tokenizer.decode(row.tokens, skip_special_tokens=True)
         if reason == "stop_sequence":
             text = text[: find_stop(text, self.stop_sequences)]

@@ -264,6 +264,12 @@ def plan_runs(counts: list[int], call_rows: float) -> list[tuple[int, int]]:
     return runs
 
 
+#: Fewest rows per prompt in a run's grid: a prompt's queries form a [slots * g, D] matrix, and MKL's float32 batched
+#: matmul computed other bits for one row (3 query rows for SmolLM2) than for two or more (checked up to 19), so a
+#: prompt left with one answer is padded to two.
+MIN_SLOTS = 2
+
+
 class PromptRun:
     """Prompts ``[first, end)``, their rows ``[lo, hi)`` of the batch, ``slots`` rows per prompt (the largest group),
     and where each row sits in the [prompts x slots] grid (None: every prompt has ``slots`` rows, no padding)."""
@@ -272,7 +278,7 @@ class PromptRun:
         self.first, self.end = first, end
         self.lo, self.hi = sum(counts[:first]), sum(counts[:end])
         mine = counts[first:end]
-        self.slots = max(mine)
+        self.slots = max(*mine, MIN_SLOTS)
         self.slot = None
         if any(c != self.slots for c in mine):
             self.slot = torch.tensor([i * self.slots + r for i, c in enumerate(mine) for r in range(c)], device=device)
