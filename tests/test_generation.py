@@ -1,5 +1,6 @@
 """The engine: stop handling, no prompt echo, determinism independent of batching."""
 
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -272,6 +273,10 @@ def test_answers_do_not_depend_on_when_the_suffix_cache_compacts(tiny, monkeypat
     assert answers() == want
 
 
+def _count_rows(seen: list, module, args, out):
+    seen.append(out.logits.shape[0] * out.logits.shape[1])
+
+
 def test_every_forward_call_computes_at_least_min_rows_of_logits(tiny):
     """A few rows take other float32 matmul kernels on a CPU (MIN_ROWS): batches of fewer answers, their last steps
     and the encoding of a single prompt are padded, and the answers stay those of one large batch."""
@@ -284,9 +289,10 @@ def test_every_forward_call_computes_at_least_min_rows_of_logits(tiny):
         engine = Engine(model, tok, batch_size=batch_size)
         engine.eos_ids = set(range(0, len(tok), 9))  # rows leave at random steps
         rows = []
-        hook = model.register_forward_hook(lambda m, a, out: rows.append(out.logits.shape[0] * out.logits.shape[1]))
+        hook = model.register_forward_hook(partial(_count_rows, rows))
         try:
-            answers[batch_size] = {c.key: c.token_ids for c in engine.generate(groups, SamplingParams(max_new_tokens=24))}
+            done = engine.generate(groups, SamplingParams(max_new_tokens=24))
+            answers[batch_size] = {c.key: c.token_ids for c in done}
         finally:
             hook.remove()
         assert min(rows) >= MIN_ROWS and len(answers[batch_size]) == 6
